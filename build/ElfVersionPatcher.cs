@@ -26,7 +26,7 @@ namespace AlexNet.Build
             {
                 string temporary = path + ".weak-tmp";
                 File.WriteAllBytes(temporary, elf);
-                File.Move(temporary, path, overwrite: true);
+                File.Replace(temporary, path, null);
             }
             return outcome;
         }
@@ -85,7 +85,15 @@ namespace AlexNet.Build
                 return false;
             byte[] needle = Encoding.ASCII.GetBytes(versionName + "\0");
             byte[] haystack = File.ReadAllBytes(libraryPath);
-            return haystack.AsSpan().IndexOf(needle) >= 0;
+            for (int i = 0; i + needle.Length <= haystack.Length; i++)
+            {
+                int j = 0;
+                while (j < needle.Length && haystack[i + j] == needle[j])
+                    j++;
+                if (j == needle.Length)
+                    return true;
+            }
+            return false;
         }
 
         private static string ReadString(byte[] elf, int offset)
