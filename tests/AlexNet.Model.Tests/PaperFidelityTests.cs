@@ -60,8 +60,7 @@ public sealed class PaperFidelityTests
     [InlineData(AlexNetLayout.TwoTower)]
     public void InitialWeightsAreGaussianWithStd001AndBiasesFollowThePaper(AlexNetLayout layout)
     {
-        torch.manual_seed(1);
-        using var network = AlexNetFactory.Create(new AlexNetOptions { Layout = layout, InputSize = 64, Classes = 10 });
+        using var network = AlexNetFactory.Create(new AlexNetOptions { Layout = layout, InputSize = 64, Classes = 10, Seed = 1 });
         var weights = network.ExportWeights();
 
         foreach (string layer in AlexNetNetwork.LayerNames)

@@ -33,13 +33,18 @@ public abstract class AlexNetNetwork : nn.Module<Tensor, Tensor>
     /// <summary>Copies canonical weights into this network, whatever its layout and devices.</summary>
     public abstract void ImportWeights(IReadOnlyDictionary<string, Tensor> weights);
 
-    /// <summary>Gaussian weights and the paper's biases, from torch's current random generator.</summary>
+    /// <summary>
+    /// Gaussian weights and the paper's biases. With <see cref="AlexNetOptions.Seed"/> the draw comes from a
+    /// generator of its own, so the same seed gives the same network whatever else uses torch's global generator.
+    /// </summary>
     public void InitializeAsPaper()
     {
         using var noGrad = torch.no_grad();
+        using var generator = Options.Seed is { } seed ? new torch.Generator((ulong)seed) : null;
         foreach (var (layer, weight, bias) in LayerParameters())
         {
-            nn.init.normal_(weight, 0.0, Options.WeightStd);
+            using (var sample = torch.randn(weight.shape, generator: generator))
+                weight.copy_(sample.mul_(Options.WeightStd));
             nn.init.constant_(bias, PositiveBiasLayers.Contains(layer) ? Options.PositiveBias : 0.0);
         }
     }

@@ -37,6 +37,9 @@ public sealed record AlexNetOptions
     /// </summary>
     public double PositiveBias { get; init; } = 1.0;
 
+    /// <summary>Seed of the initial weights; null draws from torch's global generator.</summary>
+    public long? Seed { get; init; }
+
     public void Validate()
     {
         if (Classes < 2)
