@@ -1,0 +1,3 @@
+using AlexNet.Cli;
+
+return await CliApplication.RunAsync(args);
