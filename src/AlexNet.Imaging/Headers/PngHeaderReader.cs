@@ -1,0 +1,111 @@
+using System.Buffers.Binary;
+
+namespace AlexNet.Imaging.Headers;
+
+/// <summary>
+/// Reads IHDR (checking its CRC before trusting the dimensions), then walks the chunk list up to the first IDAT
+/// for an APNG frame count (acTL) and to find a chunk that runs past the end of the file.
+/// </summary>
+internal static class PngHeaderReader
+{
+    private const int SignatureLength = 8;
+    private const int IhdrEnd = SignatureLength + 8 + 13 + 4;
+
+    public static ImageProbeResult Read(ReadOnlySpan<byte> data, ImageLimits limits)
+    {
+        if (data.Length < IhdrEnd)
+        {
+            return ImageProbeResult.Rejected(
+                RejectionCode.Truncated,
+                Reasons.Format($"The PNG ends after {data.Length} bytes, inside its header (IHDR ends at byte {IhdrEnd})."));
+        }
+
+        var ihdrLength = BinaryPrimitives.ReadUInt32BigEndian(data[SignatureLength..]);
+        if (ihdrLength != 13 || !data.Slice(SignatureLength + 4, 4).SequenceEqual("IHDR"u8))
+        {
+            return ImageProbeResult.Rejected(RejectionCode.Corrupt, "The PNG's first chunk is not a 13-byte IHDR.");
+        }
+
+        var storedCrc = BinaryPrimitives.ReadUInt32BigEndian(data[(IhdrEnd - 4)..]);
+        if (Crc32.Compute(data.Slice(SignatureLength + 4, 4 + 13)) != storedCrc)
+        {
+            return ImageProbeResult.Rejected(RejectionCode.Corrupt, "The PNG's IHDR chunk fails its CRC check.");
+        }
+
+        long width = BinaryPrimitives.ReadUInt32BigEndian(data[16..]);
+        long height = BinaryPrimitives.ReadUInt32BigEndian(data[20..]);
+        if (Reasons.CheckDimensions("PNG", width, height, limits, null) is { } outOfBounds)
+        {
+            return outOfBounds;
+        }
+
+        var header = new ImageHeader(ImageFormat.Png, (int)width, (int)height, 1);
+        var pos = IhdrEnd;
+        while (true)
+        {
+            if (pos + 8 > data.Length)
+            {
+                return ImageProbeResult.Rejected(
+                    RejectionCode.Truncated,
+                    Reasons.Format($"The PNG ends after {data.Length} bytes, before its image data (IDAT)."),
+                    header);
+            }
+
+            long length = BinaryPrimitives.ReadUInt32BigEndian(data[pos..]);
+            var type = data.Slice(pos + 4, 4);
+            if (length > int.MaxValue)
+            {
+                return ImageProbeResult.Rejected(
+                    RejectionCode.Corrupt,
+                    Reasons.Format($"The PNG's chunk at byte {pos} declares a length of {length}, over the format's 2^31-1."),
+                    header);
+            }
+
+            if (type.SequenceEqual("IDAT"u8))
+            {
+                return ImageProbeResult.Accepted(header);
+            }
+
+            if (type.SequenceEqual("IEND"u8))
+            {
+                return ImageProbeResult.Rejected(RejectionCode.Corrupt, "The PNG has no image data (IEND comes before any IDAT).", header);
+            }
+
+            var next = pos + 12 + length;
+            if (next > data.Length)
+            {
+                return ImageProbeResult.Rejected(
+                    RejectionCode.Truncated,
+                    Reasons.Format($"The PNG ends after {data.Length} bytes, inside its {ChunkName(type)} chunk (which needs {next} bytes)."),
+                    header);
+            }
+
+            if (type.SequenceEqual("acTL"u8) && length >= 8)
+            {
+                var frames = BinaryPrimitives.ReadUInt32BigEndian(data[(pos + 8)..]);
+                if (frames > limits.MaxFrames)
+                {
+                    return ImageProbeResult.Rejected(
+                        RejectionCode.TooManyFrames,
+                        Reasons.Format($"The PNG (APNG) declares {frames} frames, over the limit of {limits.MaxFrames}."),
+                        header);
+                }
+
+                header = header with { FrameCount = (int)Math.Max(1u, frames) };
+            }
+
+            pos = (int)next;
+        }
+    }
+
+    private static string ChunkName(ReadOnlySpan<byte> type)
+    {
+        Span<char> name = stackalloc char[4];
+        for (var i = 0; i < 4; i++)
+        {
+            name[i] = type[i] is >= 0x20 and < 0x7F ? (char)type[i] : '?';
+        }
+
+        return new string(name);
+    }
+}
