@@ -1,0 +1,242 @@
+// Every role assignment of the system, least privilege, each at the narrowest scope that works.
+// Role ids are Azure built-in role definitions (the same GUID in every tenant).
+//
+// | who       | role                                  | on                    | why                                   |
+// |-----------|---------------------------------------|-----------------------|---------------------------------------|
+// | functions | Storage Blob Data Owner               | storage account       | host storage, blob trigger receipts, |
+// |           |                                       |                       | Flex package, pipeline containers     |
+// | functions | Storage Queue Data Contributor        | storage account       | task hub queues, upload-events queue  |
+// | functions | Storage Table Data Contributor        | storage account       | task hub history and instances        |
+// | functions | Azure Service Bus Data Sender         | namespace             | enqueue label requests and train jobs |
+// | functions | Azure Service Bus Data Receiver       | namespace             | see below                             |
+// | functions | Monitoring Metrics Publisher          | Application Insights  | Entra ID telemetry ingestion          |
+// | worker    | Storage Blob Data Contributor         | storage account       | read images and models, write labels  |
+// | worker    | Azure Service Bus Data Receiver       | namespace             | receive, complete, dead-letter        |
+// | worker    | Azure Service Bus Data Sender         | namespace             | signal completion                     |
+// | worker    | AcrPull                               | registry              | pull its image                        |
+// | worker    | Monitoring Metrics Publisher          | Application Insights  | Entra ID telemetry ingestion          |
+// | events    | Storage Queue Data Message Sender     | upload-events queue   | Event Grid delivery                   |
+// | deployer  | Storage Blob Data Contributor, Service Bus Data Sender (optional: principalId set) | upload and start batches |
+
+@description('Storage account name.')
+param storageAccountName string
+
+@description('Queue Event Grid writes upload events to.')
+param uploadEventsQueueName string
+
+@description('Service Bus namespace name.')
+param serviceBusNamespaceName string
+
+@description('Container registry name.')
+param registryName string
+
+@description('Application Insights component name.')
+param applicationInsightsName string
+
+@description('Principal id of the Function App identity.')
+param functionsPrincipalId string
+
+@description('Principal id of the worker identity.')
+param workerPrincipalId string
+
+@description('Principal id of the identity Event Grid delivers with.')
+param eventsPrincipalId string
+
+@description('Optional principal (the person or pipeline running azd) given data access for uploads and batches.')
+param deployerPrincipalId string = ''
+
+@description('Type of that principal.')
+@allowed([
+  'User'
+  'ServicePrincipal'
+  'Group'
+])
+param deployerPrincipalType string = 'User'
+
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageQueueDataMessageSender: 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
+  serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+  acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
+  name: storageAccountName
+
+  resource queueService 'queueServices' existing = {
+    name: 'default'
+
+    resource uploadEventsQueue 'queues' existing = {
+      name: uploadEventsQueueName
+    }
+  }
+}
+
+resource serviceBus 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
+  name: serviceBusNamespaceName
+}
+
+resource registry 'Microsoft.ContainerRegistry/registries@2025-04-01' existing = {
+  name: registryName
+}
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+// Functions identity.
+
+// Owner, not Contributor: the blob trigger writes and reads its receipts with this identity, and the docs for
+// identity-based AzureWebJobsStorage ask for Owner.
+resource functionsBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, functionsPrincipalId, roles.storageBlobDataOwner)
+  scope: storage
+  properties: {
+    principalId: functionsPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+  }
+}
+
+resource functionsQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, functionsPrincipalId, roles.storageQueueDataContributor)
+  scope: storage
+  properties: {
+    principalId: functionsPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+  }
+}
+
+resource functionsTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, functionsPrincipalId, roles.storageTableDataContributor)
+  scope: storage
+  properties: {
+    principalId: functionsPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+  }
+}
+
+resource functionsServiceBusSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(serviceBus.id, functionsPrincipalId, roles.serviceBusDataSender)
+  scope: serviceBus
+  properties: {
+    principalId: functionsPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
+  }
+}
+
+// Receiver too: no Service Bus trigger extension is available to the Functions project, so the status API
+// reads queue and dead-letter depth by peeking, and the dead-letter sweep receives from the DLQ to record
+// rejected inputs. Both are Listen operations.
+resource functionsServiceBusReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(serviceBus.id, functionsPrincipalId, roles.serviceBusDataReceiver)
+  scope: serviceBus
+  properties: {
+    principalId: functionsPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataReceiver)
+  }
+}
+
+resource functionsMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(applicationInsights.id, functionsPrincipalId, roles.monitoringMetricsPublisher)
+  scope: applicationInsights
+  properties: {
+    principalId: functionsPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+  }
+}
+
+// Worker identity.
+
+resource workerBlobContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, workerPrincipalId, roles.storageBlobDataContributor)
+  scope: storage
+  properties: {
+    principalId: workerPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+  }
+}
+
+resource workerServiceBusReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(serviceBus.id, workerPrincipalId, roles.serviceBusDataReceiver)
+  scope: serviceBus
+  properties: {
+    principalId: workerPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataReceiver)
+  }
+}
+
+resource workerServiceBusSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(serviceBus.id, workerPrincipalId, roles.serviceBusDataSender)
+  scope: serviceBus
+  properties: {
+    principalId: workerPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
+  }
+}
+
+resource workerAcrPull 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(registry.id, workerPrincipalId, roles.acrPull)
+  scope: registry
+  properties: {
+    principalId: workerPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.acrPull)
+  }
+}
+
+resource workerMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(applicationInsights.id, workerPrincipalId, roles.monitoringMetricsPublisher)
+  scope: applicationInsights
+  properties: {
+    principalId: workerPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+  }
+}
+
+// Event Grid's delivery identity: may only add messages, and only to the one queue.
+resource eventsQueueSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::queueService::uploadEventsQueue.id, eventsPrincipalId, roles.storageQueueDataMessageSender)
+  scope: storage::queueService::uploadEventsQueue
+  properties: {
+    principalId: eventsPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataMessageSender)
+  }
+}
+
+// The deployer, when azd passes AZURE_PRINCIPAL_ID: enough to upload images and start batches by hand.
+
+resource deployerBlobContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+  name: guid(storage.id, deployerPrincipalId, roles.storageBlobDataContributor)
+  scope: storage
+  properties: {
+    principalId: deployerPrincipalId
+    principalType: deployerPrincipalType
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+  }
+}
+
+resource deployerServiceBusSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+  name: guid(serviceBus.id, deployerPrincipalId, roles.serviceBusDataSender)
+  scope: serviceBus
+  properties: {
+    principalId: deployerPrincipalId
+    principalType: deployerPrincipalType
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
+  }
+}
