@@ -1,0 +1,82 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using AlexNet.Pipeline.Storage;
+
+namespace AlexNet.Pipeline.Labeling;
+
+/// <summary>Identity of one input image: where it lives and which version of it (ETag) was seen.</summary>
+public sealed record ImageRef(string Container, string Path, long Size, string ETag);
+
+/// <summary>Where a labeling run reads its images from: a blob container prefix or a local folder.</summary>
+public interface IImageSource
+{
+    IAsyncEnumerable<ImageRef> ListAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The image's bytes and its current ETag, or null when it no longer exists.</summary>
+    Task<(BinaryData Content, string ETag)?> ReadAsync(ImageRef image, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Images under a prefix of a container, through any blob store (Azure, Azurite, local folder).</summary>
+public sealed class BlobImageSource(IBlobStore store, string container, string? prefix = null) : IImageSource
+{
+    public IBlobStore Store => store;
+
+    public string Container => container;
+
+    public async IAsyncEnumerable<ImageRef> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (BlobEntry entry in store.ListAsync(container, prefix, cancellationToken).ConfigureAwait(false))
+            yield return new ImageRef(entry.Container, entry.Name, entry.Size, entry.ETag);
+    }
+
+    public async Task<(BinaryData Content, string ETag)?> ReadAsync(ImageRef image, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        BlobDownload? download = await store.DownloadAsync(image.Container, image.Path, cancellationToken).ConfigureAwait(false);
+        return download is null ? null : (download.Content, download.Entry.ETag);
+    }
+}
+
+/// <summary>Every file under a local folder (hidden files and folders skipped); paths use '/'.</summary>
+public sealed class FolderImageSource : IImageSource
+{
+    private readonly string root;
+
+    public FolderImageSource(string root, string container = "local")
+    {
+        this.root = System.IO.Path.GetFullPath(root);
+        if (!Directory.Exists(this.root))
+            throw new DirectoryNotFoundException($"input folder {root} does not exist");
+        Container = container;
+    }
+
+    public string Container { get; }
+
+    public IAsyncEnumerable<ImageRef> ListAsync(CancellationToken cancellationToken = default) =>
+        Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden })
+            .Select(file => System.IO.Path.GetRelativePath(root, file).Replace('\\', '/'))
+            .Where(path => !path.Split('/').Any(part => part.StartsWith('.')))
+            .Order(StringComparer.Ordinal)
+            .Select(path => Describe(path))
+            .ToAsyncEnumerable();
+
+    public async Task<(BinaryData Content, string ETag)?> ReadAsync(ImageRef image, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        string file = System.IO.Path.Combine(root, image.Path);
+        if (!File.Exists(file))
+            return null;
+        byte[] bytes = await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
+        return (BinaryData.FromBytes(bytes), Describe(image.Path).ETag);
+    }
+
+    private ImageRef Describe(string path)
+    {
+        var info = new FileInfo(System.IO.Path.Combine(root, path));
+        // Size and modification time stand in for a server ETag; content changes are also caught by the SHA-256.
+        string etag = $"\"{info.Length:x}-{info.LastWriteTimeUtc.Ticks:x}\"";
+        return new ImageRef(Container, path, info.Length, etag);
+    }
+
+    internal static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+}

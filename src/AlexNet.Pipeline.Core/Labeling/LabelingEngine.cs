@@ -1,0 +1,345 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Threading.Channels;
+using AlexNet.Imaging;
+using AlexNet.Model.Inference;
+using AlexNet.Pipeline.Storage;
+using Microsoft.Extensions.Logging;
+using static TorchSharp.torch;
+
+namespace AlexNet.Pipeline.Labeling;
+
+public enum LabelOutcome
+{
+    Labeled,
+    AlreadyLabeled,
+    Rejected,
+    Vanished,
+    Failed,
+}
+
+public sealed record ItemResult(ImageRef Image, LabelOutcome Outcome, string? Detail = null);
+
+public sealed record LabelProgress(int Seen, int Labeled, int AlreadyLabeled, int Rejected, int Failed, TimeSpan Elapsed);
+
+public sealed record LabelRunResult(LabelRunStatistics Statistics, IReadOnlyList<ItemResult> Items);
+
+/// <summary>
+/// Labels a stream of images with a model's top-5 classes. Reading and decoding run in parallel, the forward pass
+/// runs on one thread in batches, and records are written in parallel; bounded channels between the stages keep
+/// memory flat and let the forward pass run while the next batch is decoded. Every write is idempotent: the key
+/// is (image content, model version), so a repeated run or a redelivered message writes nothing new.
+/// </summary>
+public sealed partial class LabelingEngine(
+    Classifier classifier,
+    IBlobStore output,
+    ImageDecoder decoder,
+    LabelingOptions options,
+    TimeProvider time,
+    ILogger<LabelingEngine> logger)
+{
+    private sealed record Decoded(ImageRef Image, ImageIdentity Identity, RgbImage Pixels, string? ExistingRecordETag);
+
+    private sealed record Scored(Decoded Item, ClassScores Scores);
+
+    public Classifier Classifier => classifier;
+
+    /// <summary>Labels the given images (or every image of the source) into <c>labels/&lt;batch&gt;/</c>.</summary>
+    public async Task<LabelRunResult> RunAsync(
+        string batch,
+        IImageSource source,
+        IAsyncEnumerable<ImageRef>? images = null,
+        IProgress<LabelProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        LabelPaths.ValidateBatch(batch);
+        images ??= source.ListAsync(cancellationToken);
+        long started = time.GetTimestamp();
+        var counters = new Counters();
+        var results = new List<ItemResult>();
+        var forward = new Stopwatch();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        CancellationToken token = cancel.Token;
+
+        var refs = Channel.CreateBounded<ImageRef>(new BoundedChannelOptions(options.BatchSize * 2) { SingleWriter = true });
+        var decoded = Channel.CreateBounded<Decoded>(new BoundedChannelOptions(options.BatchSize * 2) { SingleReader = true });
+        var scored = Channel.CreateBounded<Scored>(new BoundedChannelOptions(options.BatchSize * 2) { SingleWriter = true });
+
+        void Record(ItemResult result)
+        {
+            lock (results)
+                results.Add(result);
+            counters.Add(result.Outcome);
+            progress?.Report(counters.Snapshot(time.GetElapsedTime(started)));
+        }
+
+        async Task ListAsync()
+        {
+            try
+            {
+                await foreach (ImageRef image in images.WithCancellation(token).ConfigureAwait(false))
+                    await refs.Writer.WriteAsync(image, token).ConfigureAwait(false);
+            }
+            finally
+            {
+                refs.Writer.TryComplete();
+            }
+        }
+
+        async Task DecodeAsync()
+        {
+            try
+            {
+                await Parallel.ForEachAsync(
+                    refs.Reader.ReadAllAsync(token),
+                    new ParallelOptions { MaxDegreeOfParallelism = options.DecodeParallelism, CancellationToken = token },
+                    async (image, ct) =>
+                    {
+                        ItemResult? done = await PrepareAsync(batch, source, image, decoded.Writer, ct).ConfigureAwait(false);
+                        if (done is not null)
+                            Record(done);
+                    }).ConfigureAwait(false);
+            }
+            finally
+            {
+                decoded.Writer.TryComplete();
+            }
+        }
+
+        async Task InferAsync()
+        {
+            try
+            {
+                var pending = new List<Decoded>(options.BatchSize);
+                while (await decoded.Reader.WaitToReadAsync(token).ConfigureAwait(false))
+                {
+                    pending.Clear();
+                    await FillBatchAsync(decoded.Reader, pending, token).ConfigureAwait(false);
+                    if (pending.Count == 0)
+                        continue;
+                    forward.Start();
+                    IReadOnlyList<ClassScores> scores = Classify(pending);
+                    forward.Stop();
+                    for (int i = 0; i < pending.Count; i++)
+                        await scored.Writer.WriteAsync(new Scored(pending[i], scores[i]), token).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                scored.Writer.TryComplete();
+            }
+        }
+
+        async Task WriteAsync() =>
+            await Parallel.ForEachAsync(
+                scored.Reader.ReadAllAsync(token),
+                new ParallelOptions { MaxDegreeOfParallelism = options.WriteParallelism, CancellationToken = token },
+                async (item, ct) => Record(await WriteRecordAsync(batch, source, item, ct).ConfigureAwait(false))).ConfigureAwait(false);
+
+        Task[] stages = [ListAsync(), DecodeAsync(), Task.Run(InferAsync, token), WriteAsync()];
+        try
+        {
+            await Task.WhenAll(stages).ConfigureAwait(false);
+        }
+        catch
+        {
+            // One failed stage stops the others; the first real error is the one to report.
+            await cancel.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(stages.Select(s => s.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default))).ConfigureAwait(false);
+            Exception? first = stages.Select(s => s.Exception?.InnerException).FirstOrDefault(e => e is not null and not OperationCanceledException);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (first is not null)
+                throw first;
+            throw;
+        }
+
+        double seconds = time.GetElapsedTime(started).TotalSeconds;
+        var snapshot = counters.Snapshot(TimeSpan.FromSeconds(seconds));
+        var statistics = new LabelRunStatistics(
+            snapshot.Seen, snapshot.Labeled, snapshot.AlreadyLabeled, snapshot.Rejected, snapshot.Failed,
+            seconds, seconds > 0 ? snapshot.Labeled / seconds : 0, forward.Elapsed.TotalSeconds);
+        LogRunFinished(logger, batch, statistics.Seen, statistics.Labeled, statistics.AlreadyLabeled, statistics.Rejected, statistics.Failed, statistics.ImagesPerSecond);
+        return new LabelRunResult(statistics, results);
+    }
+
+    private async Task FillBatchAsync(ChannelReader<Decoded> reader, List<Decoded> pending, CancellationToken token)
+    {
+        while (pending.Count < options.BatchSize && reader.TryRead(out Decoded? item))
+            pending.Add(item);
+        if (pending.Count == options.BatchSize || reader.Completion.IsCompleted || options.BatchLinger <= TimeSpan.Zero)
+            return;
+
+        // Wait briefly for a fuller batch: a half-empty forward pass wastes the device.
+        using var linger = CancellationTokenSource.CreateLinkedTokenSource(token);
+        linger.CancelAfter(options.BatchLinger);
+        try
+        {
+            while (pending.Count < options.BatchSize && await reader.WaitToReadAsync(linger.Token).ConfigureAwait(false))
+            {
+                while (pending.Count < options.BatchSize && reader.TryRead(out Decoded? item))
+                    pending.Add(item);
+            }
+        }
+        catch (OperationCanceledException) when (!token.IsCancellationRequested)
+        {
+            // The linger ran out: go with what we have.
+        }
+    }
+
+    private IReadOnlyList<ClassScores> Classify(List<Decoded> pending)
+    {
+        using var scope = NewDisposeScope();
+        Tensor packed = ImageTensors.Pack(pending.Select(p => (ReadOnlyMemory<byte>)p.Pixels.Pixels).ToArray(), classifier.Manifest.BaseSize);
+        return classifier.Classify(packed, options.CropMode);
+    }
+
+    /// <summary>Reads, checks and decodes one image; returns a result unless the image goes on to the forward pass.</summary>
+    private async Task<ItemResult?> PrepareAsync(string batch, IImageSource source, ImageRef image, ChannelWriter<Decoded> next, CancellationToken token)
+    {
+        try
+        {
+            string modelVersion = classifier.Manifest.Version;
+            var existing = await ReadRecordAsync(batch, image.Path, token).ConfigureAwait(false);
+            if (existing is { Record: var seen } && seen.Image.ETag == image.ETag && seen.Model.Version == modelVersion)
+                return new ItemResult(image, LabelOutcome.AlreadyLabeled);
+
+            var read = await source.ReadAsync(image, token).ConfigureAwait(false);
+            if (read is not { } content)
+                return new ItemResult(image, LabelOutcome.Vanished, "the image was deleted before it was read");
+
+            var current = image with { ETag = content.ETag, Size = content.Content.ToMemory().Length };
+            ReadOnlyMemory<byte> bytes = content.Content.ToMemory();
+            var identity = new ImageIdentity(current.Container, current.Path, current.ETag, FolderImageSource.Sha256(bytes.Span), bytes.Length);
+            if (existing is { Record: var previous } && previous.Covers(identity.Sha256, modelVersion))
+                return new ItemResult(current, LabelOutcome.AlreadyLabeled);
+
+            ImageDecodeResult result = decoder.Decode(bytes.Span, classifier.Manifest.BaseSize);
+            if (result.Rejection is { } rejection)
+            {
+                await WriteRejectedAsync(batch, identity, rejection, token).ConfigureAwait(false);
+                return new ItemResult(current, LabelOutcome.Rejected, rejection.ToString());
+            }
+
+            await next.WriteAsync(new Decoded(current, identity, result.Image!, existing?.ETag), token).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            LogItemFailed(logger, error, image.Path);
+            return new ItemResult(image, LabelOutcome.Failed, error.Message);
+        }
+    }
+
+    private async Task<ItemResult> WriteRecordAsync(string batch, IImageSource source, Scored item, CancellationToken token)
+    {
+        ImageRef image = item.Item.Image;
+        try
+        {
+            var manifest = classifier.Manifest;
+            var record = new LabelRecord(
+                batch,
+                item.Item.Identity,
+                new ModelIdentity(manifest.Version, manifest.WeightsSha256),
+                options.CropMode == CropMode.TenCrop ? "ten-crop" : "center",
+                item.Scores.Classes.Select((c, k) => new LabelScore(manifest.Classes[c], c, item.Scores.Probabilities[k])).ToArray(),
+                time.GetUtcNow());
+            var content = BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(record, LabelJsonContext.Default.LabelRecord));
+            string name = LabelPaths.Record(batch, image.Path);
+
+            bool written = await TryWriteAsync(name, content, item.Item.ExistingRecordETag, token).ConfigureAwait(false);
+            if (!written)
+            {
+                // Someone else wrote this record meanwhile (a racing run or a redelivered message).
+                var now = await ReadRecordAsync(batch, image.Path, token).ConfigureAwait(false);
+                if (now is { Record: var other } && other.Covers(record.Image.Sha256, manifest.Version))
+                    return new ItemResult(image, LabelOutcome.AlreadyLabeled);
+                if (!await TryWriteAsync(name, content, now?.ETag, token).ConfigureAwait(false))
+                    return new ItemResult(image, LabelOutcome.Failed, "the label record kept changing under concurrent writers");
+            }
+
+            if (options.TagSourceImages && source is BlobImageSource blobs)
+            {
+                var tags = new Dictionary<string, string> { ["top1"] = TagValue(record.Top5[0].Label), ["model"] = TagValue(manifest.Version) };
+                await blobs.Store.SetTagsAsync(image.Container, image.Path, tags, token).ConfigureAwait(false);
+            }
+            return new ItemResult(image, LabelOutcome.Labeled, record.Top5[0].Label);
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            LogItemFailed(logger, error, image.Path);
+            return new ItemResult(image, LabelOutcome.Failed, error.Message);
+        }
+    }
+
+    /// <summary>Create-if-absent for a new record, replace-if-ETag for an outdated one; false if another writer won.</summary>
+    private async Task<bool> TryWriteAsync(string name, BinaryData content, string? existingETag, CancellationToken token)
+    {
+        if (existingETag is null)
+            return await output.CreateIfAbsentAsync(LabelPaths.LabelsContainer, name, content, "application/json", token).ConfigureAwait(false) == CreateOutcome.Created;
+        try
+        {
+            await output.UploadAsync(LabelPaths.LabelsContainer, name, content, "application/json", existingETag, token).ConfigureAwait(false);
+            return true;
+        }
+        catch (BlobConflictException)
+        {
+            return false;
+        }
+    }
+
+    private async Task WriteRejectedAsync(string batch, ImageIdentity identity, ImageRejection rejection, CancellationToken token)
+    {
+        var record = new RejectedRecord(batch, identity, rejection.Code.ToString(), rejection.Reason, time.GetUtcNow());
+        var content = BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(record, LabelJsonContext.Default.RejectedRecord));
+        string name = LabelPaths.Record(batch, identity.Path);
+        if (await output.CreateIfAbsentAsync(LabelPaths.RejectedContainer, name, content, "application/json", token).ConfigureAwait(false) == CreateOutcome.Created)
+            return;
+        BlobDownload? existing = await output.DownloadAsync(LabelPaths.RejectedContainer, name, token).ConfigureAwait(false);
+        RejectedRecord? previous = existing is null ? null : JsonSerializer.Deserialize(existing.Content.ToMemory().Span, LabelJsonContext.Default.RejectedRecord);
+        if (previous?.Image.Sha256 != identity.Sha256)
+            await output.UploadAsync(LabelPaths.RejectedContainer, name, content, "application/json", existing?.Entry.ETag, token).ConfigureAwait(false);
+    }
+
+    private async Task<(LabelRecord Record, string ETag)?> ReadRecordAsync(string batch, string imagePath, CancellationToken token)
+    {
+        BlobDownload? download = await output.DownloadAsync(LabelPaths.LabelsContainer, LabelPaths.Record(batch, imagePath), token).ConfigureAwait(false);
+        if (download is null)
+            return null;
+        LabelRecord? record = JsonSerializer.Deserialize(download.Content.ToMemory().Span, LabelJsonContext.Default.LabelRecord);
+        return record is null ? null : (record, download.Entry.ETag);
+    }
+
+    /// <summary>Blob index tag values allow letters, digits, space and + - . / : = _ only.</summary>
+    private static string TagValue(string value)
+    {
+        string cleaned = new(value.Select(c => char.IsAsciiLetterOrDigit(c) || c is ' ' or '+' or '-' or '.' or '/' or ':' or '=' or '_' ? c : '_').ToArray());
+        return cleaned.Length > 256 ? cleaned[..256] : cleaned;
+    }
+
+    private sealed class Counters
+    {
+        private int seen, labeled, already, rejected, failed;
+
+        public void Add(LabelOutcome outcome)
+        {
+            Interlocked.Increment(ref seen);
+            switch (outcome)
+            {
+                case LabelOutcome.Labeled: Interlocked.Increment(ref labeled); break;
+                case LabelOutcome.AlreadyLabeled: Interlocked.Increment(ref already); break;
+                case LabelOutcome.Rejected: Interlocked.Increment(ref rejected); break;
+                default: Interlocked.Increment(ref failed); break;
+            }
+        }
+
+        public LabelProgress Snapshot(TimeSpan elapsed) =>
+            new(Volatile.Read(ref seen), Volatile.Read(ref labeled), Volatile.Read(ref already), Volatile.Read(ref rejected), Volatile.Read(ref failed), elapsed);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {Batch}: {Seen} seen, {Labeled} labeled, {Already} already labeled, {Rejected} rejected, {Failed} failed, {Rate:F1} img/s")]
+    private static partial void LogRunFinished(ILogger logger, string batch, int seen, int labeled, int already, int rejected, int failed, double rate);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Image {Path} failed and was not labeled")]
+    private static partial void LogItemFailed(ILogger logger, Exception error, string path);
+}

@@ -1,0 +1,212 @@
+using System.Runtime.CompilerServices;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Logging;
+
+namespace AlexNet.Pipeline.Storage;
+
+/// <summary>
+/// <see cref="IBlobStore"/> on Azure Blob Storage (and Azurite). Containers are created the first time a
+/// write finds one missing, so a fresh account needs no provisioning step and reads never create anything.
+/// Transient faults are retried by the client's own retry policy (see AzureClientsExtensions).
+/// </summary>
+public sealed partial class AzureBlobStore(BlobServiceClient client, ILogger<AzureBlobStore> logger) : IBlobStore
+{
+    public async IAsyncEnumerable<BlobEntry> ListAsync(
+        string container,
+        string? prefix = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var blobs = client.GetBlobContainerClient(container)
+            .GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, cancellationToken);
+        await using var items = blobs.GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            try
+            {
+                if (!await items.MoveNextAsync().ConfigureAwait(false))
+                {
+                    yield break;
+                }
+            }
+            catch (RequestFailedException ex) when (ex.ErrorCode == BlobErrorCode.ContainerNotFound)
+            {
+                yield break;
+            }
+
+            var item = items.Current;
+            yield return new BlobEntry(
+                container,
+                item.Name,
+                item.Properties.ContentLength ?? 0,
+                FormatETag(item.Properties.ETag),
+                item.Properties.LastModified ?? DateTimeOffset.MinValue);
+        }
+    }
+
+    public async Task<BlobEntry?> GetEntryAsync(string container, string name, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            BlobProperties properties = await Blob(container, name).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return new BlobEntry(container, name, properties.ContentLength, FormatETag(properties.ETag), properties.LastModified);
+        }
+        catch (RequestFailedException ex) when (IsNotFound(ex))
+        {
+            return null;
+        }
+    }
+
+    public async Task<BlobDownload?> DownloadAsync(string container, string name, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            BlobDownloadResult result = await Blob(container, name).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
+            var details = result.Details;
+            return new BlobDownload(
+                new BlobEntry(container, name, result.Content.ToMemory().Length, FormatETag(details.ETag), details.LastModified),
+                result.Content);
+        }
+        catch (RequestFailedException ex) when (IsNotFound(ex))
+        {
+            return null;
+        }
+    }
+
+    public async Task<CreateOutcome> CreateIfAbsentAsync(
+        string container,
+        string name,
+        BinaryData content,
+        string? contentType = null,
+        CancellationToken cancellationToken = default)
+    {
+        // If-None-Match: * makes the service refuse the write when any blob of that name exists, so racing
+        // creators cannot overwrite each other: exactly one gets 201.
+        var options = UploadOptions(contentType, new BlobRequestConditions { IfNoneMatch = ETag.All });
+        try
+        {
+            await WithContainerAsync(container, () => Blob(container, name).UploadAsync(content, options, cancellationToken), cancellationToken)
+                .ConfigureAwait(false);
+            return CreateOutcome.Created;
+        }
+        catch (RequestFailedException ex) when (ex.ErrorCode == BlobErrorCode.BlobAlreadyExists || ex.ErrorCode == BlobErrorCode.ConditionNotMet)
+        {
+            return CreateOutcome.AlreadyExists;
+        }
+    }
+
+    public async Task<string> UploadAsync(
+        string container,
+        string name,
+        BinaryData content,
+        string? contentType = null,
+        string? ifMatchETag = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (ifMatchETag is null)
+        {
+            var options = UploadOptions(contentType, conditions: null);
+            var created = await WithContainerAsync(container, () => Blob(container, name).UploadAsync(content, options, cancellationToken), cancellationToken)
+                .ConfigureAwait(false);
+            return FormatETag(created.Value.ETag);
+        }
+
+        try
+        {
+            var options = UploadOptions(contentType, new BlobRequestConditions { IfMatch = new ETag(ifMatchETag) });
+            var replaced = await Blob(container, name).UploadAsync(content, options, cancellationToken).ConfigureAwait(false);
+            return FormatETag(replaced.Value.ETag);
+        }
+        catch (RequestFailedException ex) when (ex.ErrorCode == BlobErrorCode.ConditionNotMet || IsNotFound(ex))
+        {
+            throw new BlobConflictException(container, name, ifMatchETag, ex);
+        }
+    }
+
+    public async Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken = default)
+    {
+        Response<bool> deleted = await Blob(container, name).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        return deleted.Value;
+    }
+
+    public async Task SetTagsAsync(string container, string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tags);
+        try
+        {
+            await Blob(container, name).SetTagsAsync(new Dictionary<string, string>(tags), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (IsNotFound(ex))
+        {
+            throw new BlobNotFoundException(container, name, ex);
+        }
+    }
+
+    public async IAsyncEnumerable<BlobEntry> FindByTagsAsync(string tagQuery, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(tagQuery);
+        await using var items = client.FindBlobsByTagsAsync(tagQuery, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            try
+            {
+                if (!await items.MoveNextAsync().ConfigureAwait(false))
+                {
+                    yield break;
+                }
+            }
+            catch (RequestFailedException ex) when (ex.Status == 400)
+            {
+                throw new ArgumentException($"Invalid blob tag query {tagQuery}: {ex.ErrorCode}", nameof(tagQuery), ex);
+            }
+
+            // The tag index answers with names only; a blob deleted since it was indexed is skipped.
+            var entry = await GetEntryAsync(items.Current.BlobContainerName, items.Current.BlobName, cancellationToken).ConfigureAwait(false);
+            if (entry is not null)
+            {
+                yield return entry;
+            }
+        }
+    }
+
+    private BlobClient Blob(string container, string name) => client.GetBlobContainerClient(container).GetBlobClient(name);
+
+    private async Task<T> WithContainerAsync<T>(string container, Func<Task<T>> write, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await write().ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.ErrorCode == BlobErrorCode.ContainerNotFound)
+        {
+            // First write into a container that does not exist yet: create it and write once more.
+            var created = await client.GetBlobContainerClient(container).CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (created is not null)
+            {
+                LogContainerCreated(logger, container);
+            }
+
+            return await write().ConfigureAwait(false);
+        }
+    }
+
+    private static BlobUploadOptions UploadOptions(string? contentType, BlobRequestConditions? conditions) => new()
+    {
+        HttpHeaders = contentType is null ? null : new BlobHttpHeaders { ContentType = contentType },
+        Conditions = conditions,
+    };
+
+    private static bool IsNotFound(RequestFailedException ex) =>
+        ex.Status == 404 || ex.ErrorCode == BlobErrorCode.BlobNotFound || ex.ErrorCode == BlobErrorCode.ContainerNotFound;
+
+    // Listings carry the ETag unquoted while response headers quote it; one form keeps them comparable.
+    private static string FormatETag(ETag? etag)
+    {
+        var value = etag?.ToString() ?? string.Empty;
+        return value.StartsWith('"') ? value : $"\"{value}\"";
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Created blob container {Container}")]
+    private static partial void LogContainerCreated(ILogger logger, string container);
+}

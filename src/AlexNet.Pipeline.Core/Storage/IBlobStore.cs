@@ -1,0 +1,46 @@
+namespace AlexNet.Pipeline.Storage;
+
+/// <summary>
+/// Blob storage as the pipeline uses it: containers of named blobs, conditional writes for idempotence and
+/// optimistic concurrency, and index tags for lookups. Names may contain <c>/</c> to form folders.
+/// </summary>
+public interface IBlobStore
+{
+    /// <summary>Lists the blobs whose names start with <paramref name="prefix"/> (all when null), in name order.</summary>
+    IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Returns the blob's entry, or null when it (or its container) does not exist.</summary>
+    Task<BlobEntry?> GetEntryAsync(string container, string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Returns the blob's content and entry, or null when it (or its container) does not exist.</summary>
+    Task<BlobDownload?> DownloadAsync(string container, string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Writes the blob only when no blob of that name exists. Exactly one of several racing callers gets
+    /// <see cref="CreateOutcome.Created"/>; an existing blob is left untouched.
+    /// </summary>
+    Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Writes the blob, replacing any existing one, and returns its new ETag. With <paramref name="ifMatchETag"/>
+    /// the write happens only when the current blob has that ETag; otherwise (also when the blob is missing)
+    /// it throws <see cref="BlobConflictException"/>.
+    /// </summary>
+    Task<string> UploadAsync(string container, string name, BinaryData content, string? contentType = null, string? ifMatchETag = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the blob; false when there was none.</summary>
+    Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Replaces the blob's index tags (at most 10; keys 1-128 and values 0-256 characters of letters, digits,
+    /// space and <c>+ - . / : = _</c>). Throws <see cref="BlobNotFoundException"/> when the blob does not exist.
+    /// </summary>
+    Task SetTagsAsync(string container, string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Finds blobs across containers by an Azure tag query, e.g. <c>"top1" = 'cat' AND "model" = 'v3'</c>;
+    /// <c>@container = 'labels'</c> narrows it to one container. On Azure the tag index is eventually
+    /// consistent: a blob tagged a moment ago may be missing from the answer for a short while.
+    /// </summary>
+    IAsyncEnumerable<BlobEntry> FindByTagsAsync(string tagQuery, CancellationToken cancellationToken = default);
+}

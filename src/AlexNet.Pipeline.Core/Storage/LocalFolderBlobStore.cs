@@ -1,0 +1,369 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Win32.SafeHandles;
+
+namespace AlexNet.Pipeline.Storage;
+
+/// <summary>
+/// <see cref="IBlobStore"/> on a folder: <c>root/&lt;container&gt;/&lt;name&gt;</c>, with <c>/</c> in a name as
+/// sub-folders, so the files can be browsed and fed to other tools. Writes go to a temporary file that is
+/// then renamed into place, so a reader never sees half a blob. Bookkeeping (temporary files, index tags)
+/// lives under <c>root/.blobstore/</c>, which no container name can reach.
+/// </summary>
+/// <remarks>
+/// The ETag is the file's length and modification time. Replacing writes of one blob are serialized
+/// within the process and each one moves the modification time forward, so a stale ETag never matches
+/// again. Conditional replaces from several processes on one folder are not serialized against each other;
+/// create-if-absent is atomic across processes (it links the finished file into place without overwrite).
+/// Unlike Azure, a folder cannot hold both a blob <c>a</c> and a blob <c>a/b</c>.
+/// </remarks>
+public sealed partial class LocalFolderBlobStore : IBlobStore
+{
+    private const string BookkeepingFolder = ".blobstore";
+    private const string TagsFileSuffix = ".tags.json";
+
+    // Striped by blob so unrelated writes do not wait on each other, with a bounded number of semaphores.
+    private readonly SemaphoreSlim[] writeLocks = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+    private readonly string tempFolder;
+    private readonly string tagsFolder;
+
+    public LocalFolderBlobStore(string rootPath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(rootPath);
+        RootPath = Path.GetFullPath(rootPath);
+        tempFolder = Path.Combine(RootPath, BookkeepingFolder, "tmp");
+        tagsFolder = Path.Combine(RootPath, BookkeepingFolder, "tags");
+    }
+
+    public string RootPath { get; }
+
+    public async IAsyncEnumerable<BlobEntry> ListAsync(
+        string container,
+        string? prefix = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var containerPath = ContainerPath(container);
+        prefix ??= string.Empty;
+
+        // Start from the deepest folder the prefix names instead of walking the whole container.
+        var lastSlash = prefix.LastIndexOf('/');
+        var start = lastSlash < 0 ? containerPath : Path.Combine(containerPath, prefix[..lastSlash]);
+        if (!start.StartsWith(containerPath, StringComparison.Ordinal) || !Directory.Exists(start))
+        {
+            yield break;
+        }
+
+        var names = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(start, "*", SearchOption.AllDirectories))
+        {
+            var name = Path.GetRelativePath(containerPath, file).Replace(Path.DirectorySeparatorChar, '/');
+            if (name.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                names.Add(name);
+            }
+        }
+
+        // Azure lists in name order; the folder walk does not ("a.txt" sorts before "a/b").
+        names.Sort(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var entry = await GetEntryAsync(container, name, cancellationToken).ConfigureAwait(false);
+            if (entry is not null)
+            {
+                yield return entry;
+            }
+        }
+    }
+
+    public Task<BlobEntry?> GetEntryAsync(string container, string name, CancellationToken cancellationToken = default)
+    {
+        var info = new FileInfo(BlobPath(container, name));
+        return Task.FromResult(info.Exists ? Entry(container, name, info.Length, info.LastWriteTimeUtc) : null);
+    }
+
+    public async Task<BlobDownload?> DownloadAsync(string container, string name, CancellationToken cancellationToken = default)
+    {
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(BlobPath(container, name), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+
+        using (handle)
+        {
+            // Length, time and bytes all come from one open file, so they agree even if the blob is
+            // replaced meanwhile (a rename leaves this handle on the old file).
+            var length = RandomAccess.GetLength(handle);
+            var modified = File.GetLastWriteTimeUtc(handle);
+            var buffer = new byte[length];
+            var read = 0;
+            while (read < buffer.Length)
+            {
+                var n = await RandomAccess.ReadAsync(handle, buffer.AsMemory(read), read, cancellationToken).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    throw new IOException($"Blob file '{container}/{name}' ended after {read} of {length} bytes.");
+                }
+
+                read += n;
+            }
+
+            return new BlobDownload(Entry(container, name, length, modified), BinaryData.FromBytes(buffer));
+        }
+    }
+
+    public async Task<CreateOutcome> CreateIfAbsentAsync(
+        string container,
+        string name,
+        BinaryData content,
+        string? contentType = null,
+        CancellationToken cancellationToken = default)
+    {
+        var target = BlobPath(container, name);
+        if (File.Exists(target))
+        {
+            return CreateOutcome.AlreadyExists;
+        }
+
+        var temp = await WriteTempFileAsync(content, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+
+            // Without overwrite the move links the file into place and fails if the name exists, atomically.
+            File.Move(temp, target, overwrite: false);
+            return CreateOutcome.Created;
+        }
+        catch (IOException) when (File.Exists(target))
+        {
+            return CreateOutcome.AlreadyExists;
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    public async Task<string> UploadAsync(
+        string container,
+        string name,
+        BinaryData content,
+        string? contentType = null,
+        string? ifMatchETag = null,
+        CancellationToken cancellationToken = default)
+    {
+        var target = BlobPath(container, name);
+        var temp = await WriteTempFileAsync(content, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var writeLock = LockFor(container, name);
+            await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var current = new FileInfo(target);
+                if (ifMatchETag is not null
+                    && (!current.Exists || ETagOf(current.Length, current.LastWriteTimeUtc) != ifMatchETag))
+                {
+                    throw new BlobConflictException(container, name, ifMatchETag);
+                }
+
+                // Every version gets a later time than the one it replaces, so equal length and a coarse
+                // clock cannot give two versions one ETag.
+                var stamp = File.GetLastWriteTimeUtc(temp);
+                if (current.Exists && stamp <= current.LastWriteTimeUtc)
+                {
+                    stamp = current.LastWriteTimeUtc.AddTicks(1);
+                    File.SetLastWriteTimeUtc(temp, stamp);
+                }
+
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Move(temp, target, overwrite: true);
+
+                // A new version starts without tags, as a Put Blob over an existing blob does in Azure.
+                DeleteFileIfPresent(TagsPath(container, name));
+                var written = new FileInfo(target);
+                return ETagOf(written.Length, written.LastWriteTimeUtc);
+            }
+            finally
+            {
+                writeLock.Release();
+            }
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    public async Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken = default)
+    {
+        var target = BlobPath(container, name);
+        var writeLock = LockFor(container, name);
+        await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            DeleteFileIfPresent(TagsPath(container, name));
+            return DeleteFileIfPresent(target);
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
+    public async Task SetTagsAsync(string container, string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default)
+    {
+        BlobTagRules.Validate(tags);
+        var target = BlobPath(container, name);
+        var tagsPath = TagsPath(container, name);
+        var json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>(tags), LocalBlobStoreJsonContext.Default.DictionaryStringString);
+        var temp = await WriteTempFileAsync(BinaryData.FromBytes(json), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var writeLock = LockFor(container, name);
+            await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (!File.Exists(target))
+                {
+                    throw new BlobNotFoundException(container, name);
+                }
+
+                Directory.CreateDirectory(Path.GetDirectoryName(tagsPath)!);
+                File.Move(temp, tagsPath, overwrite: true);
+            }
+            finally
+            {
+                writeLock.Release();
+            }
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    public async IAsyncEnumerable<BlobEntry> FindByTagsAsync(string tagQuery, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var query = BlobTagQuery.Parse(tagQuery);
+        var searchRoot = query.Container is null ? tagsFolder : Path.Combine(tagsFolder, ValidContainer(query.Container));
+        if (!Directory.Exists(searchRoot))
+        {
+            yield break;
+        }
+
+        foreach (var tagsFile in Directory.EnumerateFiles(searchRoot, "*" + TagsFileSuffix, SearchOption.AllDirectories))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var relative = Path.GetRelativePath(tagsFolder, tagsFile).Replace(Path.DirectorySeparatorChar, '/');
+            var slash = relative.IndexOf('/', StringComparison.Ordinal);
+            var container = relative[..slash];
+            var name = relative[(slash + 1)..^TagsFileSuffix.Length];
+
+            Dictionary<string, string>? tags;
+            try
+            {
+                await using var stream = File.OpenRead(tagsFile);
+                tags = await JsonSerializer.DeserializeAsync(stream, LocalBlobStoreJsonContext.Default.DictionaryStringString, cancellationToken).ConfigureAwait(false);
+            }
+            catch (FileNotFoundException)
+            {
+                continue; // deleted while we walked
+            }
+
+            if (tags is null || !query.Matches(container, tags))
+            {
+                continue;
+            }
+
+            var entry = await GetEntryAsync(container, name, cancellationToken).ConfigureAwait(false);
+            if (entry is not null)
+            {
+                yield return entry;
+            }
+        }
+    }
+
+    private static BlobEntry Entry(string container, string name, long length, DateTime modifiedUtc) =>
+        new(container, name, length, ETagOf(length, modifiedUtc), new DateTimeOffset(modifiedUtc, TimeSpan.Zero));
+
+    private static string ETagOf(long length, DateTime modifiedUtc) => $"\"{length:x}-{modifiedUtc.Ticks:x}\"";
+
+    private string ContainerPath(string container) => Path.Combine(RootPath, ValidContainer(container));
+
+    private string BlobPath(string container, string name) => Path.Combine(ContainerPath(container), ValidName(name));
+
+    private string TagsPath(string container, string name) =>
+        Path.Combine(tagsFolder, ValidContainer(container), ValidName(name) + TagsFileSuffix);
+
+    private static bool DeleteFileIfPresent(string path)
+    {
+        try
+        {
+            if (!File.Exists(path))
+            {
+                return false;
+            }
+
+            File.Delete(path);
+            return true;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    private SemaphoreSlim LockFor(string container, string name) =>
+        writeLocks[(int)((uint)HashCode.Combine(container, name) % (uint)writeLocks.Length)];
+
+    private async Task<string> WriteTempFileAsync(BinaryData content, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(tempFolder);
+        var temp = Path.Combine(tempFolder, Guid.NewGuid().ToString("N"));
+        var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
+        await using (stream.ConfigureAwait(false))
+        {
+            await stream.WriteAsync(content.ToMemory(), cancellationToken).ConfigureAwait(false);
+        }
+
+        return temp;
+    }
+
+    // Azure's rule (3-63 lowercase letters, digits, single hyphens) also keeps containers off ".blobstore".
+    private static string ValidContainer(string container)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        return ContainerNamePattern().IsMatch(container)
+            ? container
+            : throw new ArgumentException($"Container name '{container}' must be 3-63 lowercase letters, digits or single hyphens, starting and ending with a letter or digit.", nameof(container));
+    }
+
+    private static string ValidName(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (name.Length > 1024 || name.StartsWith('/') || Path.IsPathRooted(name) || name.Contains('\\') || name.Contains('\0'))
+        {
+            throw new ArgumentException($"Blob name '{name}' must be a relative path of at most 1024 characters with '/' separators.", nameof(name));
+        }
+
+        foreach (var segment in name.Split('/'))
+        {
+            if (segment is "" or "." or "..")
+            {
+                throw new ArgumentException($"Blob name '{name}' has an empty, '.' or '..' segment.", nameof(name));
+            }
+        }
+
+        return name;
+    }
+
+    [GeneratedRegex("^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$", RegexOptions.CultureInvariant)]
+    private static partial Regex ContainerNamePattern();
+}
