@@ -49,7 +49,8 @@ start() {
     mkdir -p "$data_dir"
     # setsid gives Azurite its own process group, so stop can end npx and node together.
     cd "$repo_root"
-    setsid npx --no azurite --silent --location "$data_dir" \
+    # "--" keeps npm from taking --silent and --location as its own options.
+    setsid npx --no -- azurite --silent --disableTelemetry --location "$data_dir" \
         --skipApiVersionCheck --loose \
         --blobHost "$host" --queueHost "$host" --tableHost "$host" \
         >"$log_file" 2>&1 </dev/null &
