@@ -14,12 +14,15 @@ public sealed partial class ArmTemplate(string name, JsonElement json)
 
     public JsonElement Json { get; } = json;
 
-    public IEnumerable<ArmResource> Resources => Json.GetProperty("resources") switch
+    /// <summary>The resources the template deploys (references to existing ones left out).</summary>
+    public IEnumerable<ArmResource> Resources => (Json.GetProperty("resources") switch
     {
-        { ValueKind: JsonValueKind.Array } array => array.EnumerateArray().Select(resource => new ArmResource(this, resource)),
+        { ValueKind: JsonValueKind.Array } array => array.EnumerateArray(),
         // languageVersion 2.0 templates keep resources in an object keyed by symbolic name.
-        var symbolic => symbolic.EnumerateObject().Select(resource => new ArmResource(this, resource.Value)),
-    };
+        var symbolic => symbolic.EnumerateObject().Select(resource => resource.Value),
+    })
+        .Where(resource => !(resource.TryGetProperty("existing", out var existing) && existing.ValueKind == JsonValueKind.True))
+        .Select(resource => new ArmResource(this, resource));
 
     public IEnumerable<ArmResource> OfType(string type) =>
         Resources.Where(resource => string.Equals(resource.Type, type, StringComparison.OrdinalIgnoreCase));
@@ -42,12 +45,14 @@ public sealed partial class ArmTemplate(string name, JsonElement json)
 
         if (ParameterExpression().Match(text) is { Success: true } parameter)
         {
-            return Json.GetProperty("parameters").GetProperty(parameter.Groups["name"].Value)
-                .TryGetProperty("defaultValue", out var defaultValue) ? defaultValue : null;
+            return ParameterDefault(parameter.Groups["name"].Value);
         }
 
         return text.StartsWith('[') && !text.StartsWith("[[", StringComparison.Ordinal) ? null : value;
     }
+
+    public JsonElement? ParameterDefault(string parameterName) =>
+        Json.GetProperty("parameters").GetProperty(parameterName).TryGetProperty("defaultValue", out var value) ? value : null;
 
     public string? EvaluateString(JsonElement value) =>
         Evaluate(value) is { ValueKind: JsonValueKind.String } resolved ? resolved.GetString() : null;

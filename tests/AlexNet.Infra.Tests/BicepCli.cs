@@ -13,8 +13,9 @@ internal sealed record BicepRun(int ExitCode, string StandardOutput, string Stan
         .Select(match => match.Value.Trim())
         .ToList();
 
-    public string Describe() =>
-        $"exit code {ExitCode}\n--- diagnostics ---\n{string.Join('\n', Diagnostics)}\n--- stderr ---\n{StandardError}";
+    public string Describe() => Diagnostics.Count > 0
+        ? $"exit code {ExitCode}\n{string.Join('\n', Diagnostics)}"
+        : $"exit code {ExitCode}\n{StandardError}";
 }
 
 /// <summary>Runs the Bicep CLI that NuGet restored from Azure.Bicep.CommandLine.linux-x64.</summary>
