@@ -1,0 +1,127 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AlexNet.Pipeline.Contracts;
+
+/// <summary>Queue and container names shared by the Functions app, the worker and the local pipeline.</summary>
+public static class PipelineNames
+{
+    public const string LabelQueue = "label-requests";
+    public const string TrainQueue = "train-jobs";
+
+    public const string IncomingContainer = "incoming";
+    public const string TrainingContainer = "training";
+    public const string LabelsContainer = "labels";
+    public const string ModelsContainer = "models";
+    public const string RunsContainer = "runs";
+    public const string RejectedContainer = "rejected";
+
+    public static readonly IReadOnlyList<string> Containers =
+        [IncomingContainer, TrainingContainer, LabelsContainer, ModelsContainer, RunsContainer, RejectedContainer];
+
+    /// <summary><c>models/current.json</c>: the promoted model version.</summary>
+    public const string CurrentModelBlob = "current.json";
+
+    /// <summary>Chunk request written by the orchestration: <c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.request.json</c>.</summary>
+    public static string ChunkRequestBlob(string batch, string chunk) => $"{batch}/chunks/{chunk}.request.json";
+
+    /// <summary>Chunk completion written by the worker: <c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.done.json</c>.</summary>
+    public static string ChunkDoneBlob(string batch, string chunk) => $"{batch}/chunks/{chunk}.done.json";
+
+    public static string ChunkPrefix(string batch) => $"{batch}/chunks/";
+
+    /// <summary>Train job completion written by the worker: <c>runs/&lt;job&gt;/train-done.json</c>.</summary>
+    public static string TrainDoneBlob(string jobId) => $"{jobId}/train-done.json";
+
+    /// <summary>
+    /// A Service Bus MessageId (at most 128 characters) that is the same for the same logical request, so the
+    /// broker's duplicate detection drops repeats: a SHA-256 of the parts.
+    /// </summary>
+    public static string MessageId(params string[] parts) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', parts))));
+}
+
+/// <summary>
+/// Work for the worker: label these images of one batch. Carries references (container + paths), never bytes.
+/// Chunk "ingest" requests come from the upload trigger one image at a time; orchestration chunks carry up to a few
+/// hundred paths.
+/// </summary>
+public sealed record LabelRequest(
+    string Batch,
+    string Chunk,
+    string Container,
+    IReadOnlyList<string> Paths,
+    DateTimeOffset RequestedAt,
+    string? CropMode = null,
+    string? TraceParent = null)
+{
+    public const string Subject = "label";
+
+    /// <summary>Chunks the upload trigger sends for single images; they have no completion marker to wait for.</summary>
+    public const string IngestChunkPrefix = "ingest-";
+
+    public bool IsIngest => Chunk.StartsWith(IngestChunkPrefix, StringComparison.Ordinal);
+}
+
+/// <summary>Written by the worker once every image of a chunk has a durable record (label or rejection).</summary>
+public sealed record ChunkDone(
+    string Batch,
+    string Chunk,
+    int Images,
+    int Labeled,
+    int AlreadyLabeled,
+    int Rejected,
+    int Failed,
+    double Seconds,
+    string ModelVersion,
+    string Worker,
+    DateTimeOffset CompletedAt);
+
+/// <summary>Work for the worker: train a candidate model on a training set snapshot.</summary>
+public sealed record TrainJob(
+    string JobId,
+    string Dataset,
+    string CandidateVersion,
+    string? ParentVersion,
+    string TrainingFingerprint,
+    int Epochs,
+    int InputSize,
+    int BaseSize,
+    int BatchSize,
+    double LearningRate,
+    int Seed,
+    DateTimeOffset RequestedAt)
+{
+    public const string Subject = "train";
+}
+
+/// <summary>Written by the worker when a train job ends, successfully or not.</summary>
+public sealed record TrainDone(
+    string JobId,
+    string CandidateVersion,
+    bool Succeeded,
+    string? Error,
+    IReadOnlyDictionary<string, double> Metrics,
+    DateTimeOffset CompletedAt);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(LabelRequest))]
+[JsonSerializable(typeof(ChunkDone))]
+[JsonSerializable(typeof(TrainJob))]
+[JsonSerializable(typeof(TrainDone))]
+public sealed partial class ContractsJsonContext : JsonSerializerContext;
+
+public static class ContractSerializer
+{
+    public static BinaryData ToBinary<T>(T value) =>
+        BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)ContractsJsonContext.Default.GetTypeInfo(typeof(T))!));
+
+    public static T FromBinary<T>(BinaryData data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return JsonSerializer.Deserialize(data.ToMemory().Span, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)ContractsJsonContext.Default.GetTypeInfo(typeof(T))!)
+            ?? throw new JsonException($"empty {typeof(T).Name}");
+    }
+}
