@@ -44,9 +44,9 @@ param workerGpuProfile string = 'Consumption-GPU-NC8as-T4'
 @maxValue(50)
 param workerMaxReplicas int = 4
 
-@description('Label-request backlog per worker replica before another starts.')
+@description('Label-request backlog (chunk messages) per worker replica before another starts.')
 @minValue(1)
-param workerMessagesPerReplica int = 2048
+param workerMessagesPerReplica int = 500
 
 @description('Worker image, set by azd deploy (SERVICE_WORKER_IMAGE_NAME); empty on the first provision.')
 param workerImageName string = ''

@@ -8,11 +8,11 @@
 // | functions | Storage Queue Data Contributor        | storage account       | task hub queues, upload-events queue  |
 // | functions | Storage Table Data Contributor        | storage account       | task hub history and instances        |
 // | functions | Azure Service Bus Data Sender         | namespace             | enqueue label requests and train jobs |
-// | functions | Azure Service Bus Data Receiver       | namespace             | see below                             |
+// |           | (no Receiver: completions come back as blobs in runs/, and Functions has no Service Bus trigger) |
 // | functions | Monitoring Metrics Publisher          | Application Insights  | Entra ID telemetry ingestion          |
 // | worker    | Storage Blob Data Contributor         | storage account       | read images and models, write labels  |
 // | worker    | Azure Service Bus Data Receiver       | namespace             | receive, complete, dead-letter        |
-// | worker    | Azure Service Bus Data Sender         | namespace             | signal completion                     |
+// | worker    | Azure Service Bus Data Sender         | namespace             | re-queue split or follow-up work      |
 // | worker    | AcrPull                               | registry              | pull its image                        |
 // | worker    | Monitoring Metrics Publisher          | Application Insights  | Entra ID telemetry ingestion          |
 // | events    | Storage Queue Data Message Sender     | upload-events queue   | Event Grid delivery                   |
@@ -133,19 +133,6 @@ resource functionsServiceBusSender 'Microsoft.Authorization/roleAssignments@2022
   }
 }
 
-// Receiver too: no Service Bus trigger extension is available to the Functions project, so the status API
-// reads queue and dead-letter depth by peeking, and the dead-letter sweep receives from the DLQ to record
-// rejected inputs. Both are Listen operations.
-resource functionsServiceBusReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(serviceBus.id, functionsPrincipalId, roles.serviceBusDataReceiver)
-  scope: serviceBus
-  properties: {
-    principalId: functionsPrincipalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataReceiver)
-  }
-}
-
 resource functionsMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(applicationInsights.id, functionsPrincipalId, roles.monitoringMetricsPublisher)
   scope: applicationInsights
@@ -178,6 +165,8 @@ resource workerServiceBusReceiver 'Microsoft.Authorization/roleAssignments@2022-
   }
 }
 
+// Sender as well: the worker may hand work back to the queues (a chunk split when it cannot finish inside its
+// lock, a follow-up job). Chunk and train completions themselves are blobs under runs/.
 resource workerServiceBusSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(serviceBus.id, workerPrincipalId, roles.serviceBusDataSender)
   scope: serviceBus

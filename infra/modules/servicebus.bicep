@@ -48,11 +48,12 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   }
 }
 
-// One message per image reference. The worker holds a message for a whole GPU batch (download, decode,
-// forward, write), so the lock is the longest Service Bus allows and the worker renews it. Ten deliveries
-// ride out worker restarts and scale-in; a message that still fails is a poison input for the dead-letter
-// queue. Duplicate detection drops re-sent refs (MessageId = image identity + model version) inside the
-// window; the idempotent ledger covers anything older.
+// One message per chunk: references to up to a few hundred images of one batch (or one image from the upload
+// trigger). The worker holds a message while it downloads, decodes, labels and writes the whole chunk, so the
+// lock is the longest Service Bus allows and the worker renews it for slow chunks. Ten deliveries ride out
+// worker restarts and scale-in; a chunk that still fails goes to the dead-letter queue. Duplicate detection
+// drops re-sent chunks (MessageId is a hash of the request) inside the window; the idempotent label ledger
+// covers anything older.
 resource labelRequests 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   parent: namespace
   name: 'label-requests'

@@ -65,9 +65,9 @@ param applicationInsightsConnectionString string
 @maxValue(50)
 param maxReplicas int = 4
 
-@description('Label-request backlog per replica before KEDA adds another (one message per image).')
+@description('Label-request backlog per replica before KEDA adds another. A message is one chunk of up to a few hundred images (or one image from the upload trigger); about what a replica clears while another one starts.')
 @minValue(1)
-param messagesPerReplica int = 2048
+param messagesPerReplica int = 500
 
 @description('Images per forward batch.')
 param batchSize int = 256
