@@ -1,0 +1,134 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using AlexNet.Model.Packaging;
+using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Storage;
+
+namespace AlexNet.Pipeline.Models;
+
+/// <summary>Raised when promotion or rollback is impossible (no such version, nothing to roll back to).</summary>
+public sealed class ModelRegistryException(string message) : InvalidOperationException(message);
+
+/// <summary>
+/// Model packages in the <c>models</c> container: <c>models/&lt;version&gt;/manifest.json</c> and
+/// <c>weights.bin</c>, and <c>models/current.json</c> naming the promoted version and the one before it.
+/// Publishing is create-if-absent (a version is immutable); promotion and rollback replace the pointer only if
+/// nobody changed it since it was read.
+/// </summary>
+public sealed class ModelRegistry(IBlobStore store, TimeProvider time)
+{
+    private const string Container = PipelineNames.ModelsContainer;
+
+    public async Task PublishAsync(ModelPackage package, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        string version = package.Manifest.Version;
+        ValidateVersion(version);
+        // Weights first: a manifest never points at weights that are not there yet.
+        await store.CreateIfAbsentAsync(Container, $"{version}/{package.Manifest.WeightsFile}", BinaryData.FromBytes(package.WeightsBytes), "application/octet-stream", cancellationToken).ConfigureAwait(false);
+        CreateOutcome manifest = await store.CreateIfAbsentAsync(Container, $"{version}/{ModelPackage.ManifestFileName}", BinaryData.FromBytes(package.ManifestBytes), "application/json", cancellationToken).ConfigureAwait(false);
+        if (manifest == CreateOutcome.AlreadyExists)
+        {
+            ModelPackage existing = await LoadAsync(version, cancellationToken).ConfigureAwait(false);
+            if (existing.Manifest.WeightsSha256 != package.Manifest.WeightsSha256)
+                throw new ModelRegistryException($"model version {version} already exists with other weights; versions are immutable");
+        }
+    }
+
+    /// <summary>Downloads a version and checks its weights against the manifest's SHA-256.</summary>
+    public async Task<ModelPackage> LoadAsync(string version, CancellationToken cancellationToken = default)
+    {
+        ValidateVersion(version);
+        BlobDownload manifest = await store.DownloadAsync(Container, $"{version}/{ModelPackage.ManifestFileName}", cancellationToken).ConfigureAwait(false)
+            ?? throw new ModelRegistryException($"model version {version} does not exist");
+        ModelManifest parsed = ModelManifest.FromJson(manifest.Content.ToMemory().Span);
+        BlobDownload weights = await store.DownloadAsync(Container, $"{version}/{parsed.WeightsFile}", cancellationToken).ConfigureAwait(false)
+            ?? throw new ModelRegistryException($"model version {version} has no {parsed.WeightsFile}");
+        return ModelPackage.Load(manifest.Content.ToMemory().Span, weights.Content.ToArray());
+    }
+
+    public async Task<ModelManifest?> GetManifestAsync(string version, CancellationToken cancellationToken = default)
+    {
+        ValidateVersion(version);
+        BlobDownload? manifest = await store.DownloadAsync(Container, $"{version}/{ModelPackage.ManifestFileName}", cancellationToken).ConfigureAwait(false);
+        return manifest is null ? null : ModelManifest.FromJson(manifest.Content.ToMemory().Span);
+    }
+
+    public async Task<CurrentModelPointer?> GetCurrentAsync(CancellationToken cancellationToken = default) =>
+        (await ReadPointerAsync(cancellationToken).ConfigureAwait(false))?.Pointer;
+
+    /// <summary>The promoted package, or null when nothing has been promoted yet.</summary>
+    public async Task<ModelPackage?> LoadCurrentAsync(CancellationToken cancellationToken = default)
+    {
+        CurrentModelPointer? current = await GetCurrentAsync(cancellationToken).ConfigureAwait(false);
+        return current is null ? null : await LoadAsync(current.Version, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async IAsyncEnumerable<ModelManifest> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (BlobEntry entry in store.ListAsync(Container, null, cancellationToken).ConfigureAwait(false))
+        {
+            if (!entry.Name.EndsWith("/" + ModelPackage.ManifestFileName, StringComparison.Ordinal))
+                continue;
+            BlobDownload? download = await store.DownloadAsync(Container, entry.Name, cancellationToken).ConfigureAwait(false);
+            if (download is not null)
+                yield return ModelManifest.FromJson(download.Content.ToMemory().Span);
+        }
+    }
+
+    /// <summary>Makes a published version current; the version it replaces becomes the rollback target.</summary>
+    public async Task<CurrentModelPointer> PromoteAsync(string version, string reason, CancellationToken cancellationToken = default)
+    {
+        if (await GetManifestAsync(version, cancellationToken).ConfigureAwait(false) is null)
+            throw new ModelRegistryException($"model version {version} does not exist");
+        var existing = await ReadPointerAsync(cancellationToken).ConfigureAwait(false);
+        if (existing?.Pointer.Version == version)
+            return existing.Value.Pointer;
+        var pointer = new CurrentModelPointer(version, existing?.Pointer.Version, time.GetUtcNow(), reason);
+        await WritePointerAsync(pointer, existing?.ETag, cancellationToken).ConfigureAwait(false);
+        return pointer;
+    }
+
+    /// <summary>One step back: the previous version becomes current again.</summary>
+    public async Task<CurrentModelPointer> RollbackAsync(string reason, CancellationToken cancellationToken = default)
+    {
+        var existing = await ReadPointerAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new ModelRegistryException("no model is current; nothing to roll back");
+        string previous = existing.Pointer.Previous
+            ?? throw new ModelRegistryException($"model {existing.Pointer.Version} has no previous version to roll back to");
+        var pointer = new CurrentModelPointer(previous, existing.Pointer.Version, time.GetUtcNow(), reason);
+        await WritePointerAsync(pointer, existing.ETag, cancellationToken).ConfigureAwait(false);
+        return pointer;
+    }
+
+    private async Task<(CurrentModelPointer Pointer, string ETag)?> ReadPointerAsync(CancellationToken cancellationToken)
+    {
+        BlobDownload? download = await store.DownloadAsync(Container, PipelineNames.CurrentModelBlob, cancellationToken).ConfigureAwait(false);
+        if (download is null)
+            return null;
+        var pointer = JsonSerializer.Deserialize(download.Content.ToMemory().Span, ModelJsonContext.Default.CurrentModelPointer)
+            ?? throw new InvalidDataException("models/current.json is empty");
+        return (pointer, download.Entry.ETag);
+    }
+
+    private async Task WritePointerAsync(CurrentModelPointer pointer, string? expectedETag, CancellationToken cancellationToken)
+    {
+        var content = BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(pointer, ModelJsonContext.Default.CurrentModelPointer));
+        if (expectedETag is null)
+        {
+            if (await store.CreateIfAbsentAsync(Container, PipelineNames.CurrentModelBlob, content, "application/json", cancellationToken).ConfigureAwait(false) == CreateOutcome.AlreadyExists)
+                throw new BlobConflictException("models/current.json was created concurrently; read it again and retry");
+            return;
+        }
+        await store.UploadAsync(Container, PipelineNames.CurrentModelBlob, content, "application/json", expectedETag, cancellationToken).ConfigureAwait(false);
+    }
+
+    public static void ValidateVersion(string version)
+    {
+        if (string.IsNullOrWhiteSpace(version) || version.Length > 64 || version is "." or ".."
+            || !version.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        {
+            throw new ArgumentException($"model version '{version}' must be 1-64 letters, digits, '-', '_' or '.'", nameof(version));
+        }
+    }
+}
