@@ -1,4 +1,3 @@
-using System.Buffers;
 using AlexNet.Imaging.Headers;
 using SkiaSharp;
 
@@ -21,9 +20,6 @@ public sealed class ImageDecoder(ImageLimits limits)
     public const int DefaultBaseSize = 256;
 
     public const int MaxBaseSize = 4096;
-
-    // Pixel buffers up to this size are rented; anything larger is rare and should not stay pooled.
-    private const int MaxPooledBytes = 32 * 1024 * 1024;
 
     private static readonly SKColorSpace Srgb = SKColorSpace.CreateSrgb();
 
@@ -81,10 +77,10 @@ public sealed class ImageDecoder(ImageLimits limits)
             }
 
             var size = ChooseDecodeSize(codec, baseSize);
-            var result = DecodeAndResample(codec, size, baseSize, out var rgba);
+            var result = Decode(codec, size, out var decoded);
             if (result == SKCodecResult.InvalidScale && size != info.Size)
             {
-                result = DecodeAndResample(codec, info.Size, baseSize, out rgba);
+                result = Decode(codec, info.Size, out decoded);
             }
 
             if (result != SKCodecResult.Success)
@@ -92,13 +88,10 @@ public sealed class ImageDecoder(ImageLimits limits)
                 return Rejected(CodeFor(result), ReasonFor(result, name), header);
             }
 
-            try
+            using (decoded)
             {
-                return ImageDecodeResult.Decoded(ToRgb(rgba!, baseSize, codec.EncodedOrigin), header);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(rgba!);
+                using var square = Resample(decoded!, baseSize);
+                return ImageDecodeResult.Decoded(ToRgb(square, codec.EncodedOrigin), header);
             }
         }
     }
@@ -136,83 +129,89 @@ public sealed class ImageDecoder(ImageLimits limits)
         return best;
     }
 
-    /// <summary>
-    /// Decodes the first frame at <paramref name="size"/>, then draws its centred square, scaled to the base
-    /// size, onto black. On success <paramref name="rgba"/> holds baseSize² RGBA pixels (rented).
-    /// </summary>
-    private static unsafe SKCodecResult DecodeAndResample(SKCodec codec, SKSizeI size, int baseSize, out byte[]? rgba)
+    /// <summary>Decodes the first frame at <paramref name="size"/> into a pooled buffer.</summary>
+    private static SKCodecResult Decode(SKCodec codec, SKSizeI size, out PooledPixels? pixels)
     {
-        rgba = null;
+        // N32 (BGRA here) is the layout libjpeg-turbo writes directly and Skia's fast bilinear path reads.
         var alpha = codec.Info.AlphaType == SKAlphaType.Opaque ? SKAlphaType.Opaque : SKAlphaType.Premul;
-        var decodeInfo = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, alpha, Srgb);
-        var rowBytes = size.Width * 4;
-        var byteCount = (long)rowBytes * size.Height;
-        if (byteCount > Array.MaxLength)
+        var info = new SKImageInfo(size.Width, size.Height, SKImageInfo.PlatformColorType, alpha, Srgb);
+        pixels = PooledPixels.Rent(info);
+        if (pixels is null)
         {
             return SKCodecResult.InvalidParameters;
         }
 
-        var pooled = byteCount <= MaxPooledBytes;
-        var pixels = pooled
-            ? ArrayPool<byte>.Shared.Rent((int)byteCount)
-            : GC.AllocateUninitializedArray<byte>((int)byteCount);
+        var result = codec.GetPixels(info, pixels.Address, pixels.RowBytes, SKCodecOptions.Default);
+        if (result != SKCodecResult.Success)
+        {
+            pixels.Dispose();
+            pixels = null;
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Shorter side to the base size, then the centred square, composited on black. Shrinking halves the image
+    /// (an exact 2x2 box average) while the half is still at least the base size, then one bilinear step of
+    /// under 2x: a mipmap pyramid built only as deep as needed, on Skia's fast N32 path. Enlarging uses
+    /// Mitchell cubic.
+    /// </summary>
+    private static PooledPixels Resample(PooledPixels decoded, int baseSize)
+    {
+        var current = decoded;
         try
         {
-            fixed (byte* decoded = pixels)
+            while (Math.Min(current.Info.Width, current.Info.Height) / 2 >= baseSize)
             {
-                var result = codec.GetPixels(decodeInfo, (IntPtr)decoded, rowBytes, SKCodecOptions.Default);
-                if (result != SKCodecResult.Success)
+                var halfWidth = current.Info.Width / 2;
+                var halfHeight = current.Info.Height / 2;
+                var half = PooledPixels.Rent(current.Info.WithSize(halfWidth, halfHeight))!;
+                Draw(current, SKRect.Create(0, 0, halfWidth * 2, halfHeight * 2), half, new SKSamplingOptions(SKFilterMode.Linear));
+                if (current != decoded)
                 {
-                    return result;
+                    current.Dispose();
                 }
 
-                using var image = SKImage.FromPixels(decodeInfo, (IntPtr)decoded, rowBytes);
-                if (image is null)
-                {
-                    return SKCodecResult.InternalError;
-                }
-
-                rgba = ArrayPool<byte>.Shared.Rent(baseSize * baseSize * 4);
-                Resample(image, baseSize, rgba);
-                return SKCodecResult.Success;
+                current = half;
             }
+
+            var side = Math.Min(current.Info.Width, current.Info.Height);
+            var crop = SKRect.Create((current.Info.Width - side) / 2f, (current.Info.Height - side) / 2f, side, side);
+            var square = PooledPixels.Rent(new SKImageInfo(baseSize, baseSize, SKImageInfo.PlatformColorType, SKAlphaType.Premul, Srgb))!;
+            var sampling = side >= baseSize
+                ? new SKSamplingOptions(SKFilterMode.Linear)
+                : new SKSamplingOptions(SKCubicResampler.Mitchell);
+            Draw(current, crop, square, sampling);
+            return square;
         }
         finally
         {
-            if (pooled)
+            if (current != decoded)
             {
-                ArrayPool<byte>.Shared.Return(pixels);
+                current.Dispose();
             }
         }
     }
 
-    private static unsafe void Resample(SKImage image, int baseSize, byte[] rgba)
+    private static void Draw(PooledPixels source, SKRect sourceRect, PooledPixels target, SKSamplingOptions sampling)
     {
-        var side = Math.Min(image.Width, image.Height);
-        var source = SKRect.Create((image.Width - side) / 2f, (image.Height - side) / 2f, side, side);
-        var target = SKRect.Create(0, 0, baseSize, baseSize);
+        using var image = source.ToImage();
+        using var surface = target.ToSurface();
+        var canvas = surface.Canvas;
 
-        // Trilinear mipmaps average every source pixel when shrinking by any factor; Mitchell cubic keeps
-        // edges when the decode already landed at (or under) the base size.
-        var sampling = side > baseSize
-            ? new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear)
-            : new SKSamplingOptions(SKCubicResampler.Mitchell);
-
-        var info = new SKImageInfo(baseSize, baseSize, SKColorType.Rgba8888, SKAlphaType.Premul, Srgb);
-        fixed (byte* pixels = rgba)
-        {
-            using var surface = SKSurface.Create(info, (IntPtr)pixels, baseSize * 4)
-                ?? throw new InvalidOperationException("Skia could not create a raster surface.");
-            var canvas = surface.Canvas;
-            canvas.Clear(SKColors.Black);
-            canvas.DrawImage(image, source, target, sampling);
-            surface.Flush();
-        }
+        // Transparent pixels end up composited on black.
+        canvas.Clear(SKColors.Black);
+        canvas.DrawImage(image, sourceRect, SKRect.Create(0, 0, target.Info.Width, target.Info.Height), sampling);
+        surface.Flush();
     }
 
     /// <summary>Drops alpha (already composited on black) and applies the EXIF orientation in one pass.</summary>
-    private static RgbImage ToRgb(byte[] rgba, int n, SKEncodedOrigin origin)
+    private static RgbImage ToRgb(PooledPixels square, SKEncodedOrigin origin)
     {
+        var n = square.Info.Width;
+        var source = square.Bytes;
+        var (r, g, b) = square.Info.ColorType == SKColorType.Bgra8888 ? (2, 1, 0) : (0, 1, 2);
         var rgb = GC.AllocateUninitializedArray<byte>(n * n * 3);
         var last = n - 1;
         var o = 0;
@@ -233,9 +232,9 @@ public sealed class ImageDecoder(ImageLimits limits)
                     _ => (x, y),
                 };
                 var i = ((sy * n) + sx) * 4;
-                rgb[o] = rgba[i];
-                rgb[o + 1] = rgba[i + 1];
-                rgb[o + 2] = rgba[i + 2];
+                rgb[o] = source[i + r];
+                rgb[o + 1] = source[i + g];
+                rgb[o + 2] = source[i + b];
             }
         }
 

@@ -112,6 +112,11 @@ internal static class FormatSniffer
             return ImageFormat.Gif;
         }
 
+        if (data.Length == 1 && data[0] == (byte)'B')
+        {
+            return ImageFormat.Bmp;
+        }
+
         if (data.Length < 12 && (RiffMagic.StartsWith(data) || data.StartsWith(RiffMagic)))
         {
             var tail = data.Length > 8 ? data[8..] : [];

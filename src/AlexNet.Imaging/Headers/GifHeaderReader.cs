@@ -4,8 +4,9 @@ namespace AlexNet.Imaging.Headers;
 
 /// <summary>
 /// Reads the logical screen, then walks the GIF block structure (extensions and image descriptors with their
-/// sub-blocks) to count frames without decoding any LZW data. Stops as soon as the count passes the limit, so
-/// a 10,000-frame file costs a walk over ~1,000 frames.
+/// sub-blocks) to the trailer, counting frames without decoding any LZW data. Stops as soon as the count
+/// passes the limit, so a 10,000-frame file costs a walk over ~1,000 frames. A GIF without its trailer is
+/// refused as truncated even when its first frame is whole: the upload was interrupted.
 /// </summary>
 internal static class GifHeaderReader
 {
@@ -33,12 +34,24 @@ internal static class GifHeaderReader
 
         var pos = ScreenDescriptorEnd + ColorTableBytes(data[10]);
         var frames = 0;
-        while (pos < data.Length)
+        while (true)
         {
+            if (pos < 0 || pos >= data.Length)
+            {
+                return ImageProbeResult.Rejected(
+                    RejectionCode.Truncated,
+                    frames == 0
+                        ? Reasons.Format($"The GIF ends after {data.Length} bytes, before its first frame is complete.")
+                        : Reasons.Format($"The GIF ends after {data.Length} bytes, after {frames} frames, without its trailer."),
+                    header);
+            }
+
             var block = data[pos];
             if (block == Trailer)
             {
-                break;
+                return frames == 0
+                    ? ImageProbeResult.Rejected(RejectionCode.Corrupt, "The GIF has no frames.", header)
+                    : ImageProbeResult.Accepted(header with { FrameCount = frames });
             }
 
             if (block == ExtensionIntroducer)
@@ -50,66 +63,34 @@ internal static class GifHeaderReader
                 if (pos + 10 > data.Length)
                 {
                     pos = -1;
+                    continue;
                 }
-                else
+
+                int frameWidth = BinaryPrimitives.ReadUInt16LittleEndian(data[(pos + 5)..]);
+                int frameHeight = BinaryPrimitives.ReadUInt16LittleEndian(data[(pos + 7)..]);
+                var subject = Reasons.Format($"GIF frame {frames + 1}");
+
+                // The decoder walks every declared pixel of a frame even where it lies off the screen.
+                if (Reasons.CheckDimensions(subject, Math.Max(1, frameWidth), Math.Max(1, frameHeight), limits, header) is { } frameTooBig)
                 {
-                    int frameWidth = BinaryPrimitives.ReadUInt16LittleEndian(data[(pos + 5)..]);
-                    int frameHeight = BinaryPrimitives.ReadUInt16LittleEndian(data[(pos + 7)..]);
-                    var subject = Reasons.Format($"GIF frame {frames + 1}");
-
-                    // The decoder walks every declared pixel of a frame even where it lies off the screen.
-                    if (Reasons.CheckDimensions(subject, Math.Max(1, frameWidth), Math.Max(1, frameHeight), limits, header) is { } frameTooBig)
-                    {
-                        return frameTooBig;
-                    }
-
-                    // Descriptor (10 bytes), local colour table, LZW minimum code size (1 byte), data sub-blocks.
-                    pos = SkipSubBlocks(data, pos + 10 + ColorTableBytes(data[pos + 9]) + 1);
-                    if (pos >= 0 && ++frames > limits.MaxFrames)
-                    {
-                        return Reasons.TooManyFrames("GIF", "frames", limits, header);
-                    }
+                    return frameTooBig;
                 }
-            }
-            else if (frames == 0)
-            {
-                return ImageProbeResult.Rejected(
-                    RejectionCode.Corrupt,
-                    Reasons.Format($"The GIF has an unknown block 0x{block:X2} at byte {pos}, before its first frame."),
-                    header);
+
+                // Descriptor (10 bytes), local colour table, LZW minimum code size (1 byte), data sub-blocks.
+                pos = SkipSubBlocks(data, pos + 10 + ColorTableBytes(data[pos + 9]) + 1);
+                if (pos >= 0 && ++frames > limits.MaxFrames)
+                {
+                    return Reasons.TooManyFrames("GIF", "frames", limits, header);
+                }
             }
             else
             {
-                // Junk after a complete first frame: decoders stop here, and only the first frame is used.
-                break;
-            }
-
-            if (pos < 0)
-            {
-                if (frames == 0)
-                {
-                    return ImageProbeResult.Rejected(
-                        RejectionCode.Truncated,
-                        Reasons.Format($"The GIF ends after {data.Length} bytes, inside a block before its first frame is complete."),
-                        header);
-                }
-
-                // A later frame is cut short; the first is whole, and it is the only one decoded.
-                break;
+                return ImageProbeResult.Rejected(
+                    RejectionCode.Corrupt,
+                    Reasons.Format($"The GIF has an unknown block 0x{block:X2} at byte {pos}, after {frames} frames."),
+                    header);
             }
         }
-
-        if (frames == 0)
-        {
-            return pos >= data.Length
-                ? ImageProbeResult.Rejected(
-                    RejectionCode.Truncated,
-                    Reasons.Format($"The GIF ends after {data.Length} bytes, before its first frame."),
-                    header)
-                : ImageProbeResult.Rejected(RejectionCode.Corrupt, "The GIF has no frames.", header);
-        }
-
-        return ImageProbeResult.Accepted(header with { FrameCount = frames });
     }
 
     private static int ColorTableBytes(byte flags) => (flags & 0x80) != 0 ? 3 << ((flags & 0x07) + 1) : 0;

@@ -3,9 +3,10 @@ using System.Buffers.Binary;
 namespace AlexNet.Imaging.Headers;
 
 /// <summary>
-/// Walks JPEG marker segments up to the frame header (SOFn) for the dimensions. For a progressive JPEG it goes
-/// on through the file counting scans: each scan is a pass over the whole coefficient buffer, so thousands of
-/// tiny scans make a small file that takes minutes to decode.
+/// Walks JPEG marker segments through the frame header (SOFn, for the dimensions) to the first scan, so a file
+/// cut inside its tables reads as truncated. For a progressive JPEG it goes on through the file counting scans:
+/// each scan is a pass over the whole coefficient buffer, so thousands of tiny scans make a small file that
+/// takes minutes to decode.
 /// </summary>
 internal static class JpegHeaderReader
 {
@@ -15,6 +16,7 @@ internal static class JpegHeaderReader
     public static ImageProbeResult Read(ReadOnlySpan<byte> data, ImageLimits limits)
     {
         ImageHeader? header = null;
+        var progressive = false;
         var scans = 0;
         var pos = 2;
         while (pos < data.Length)
@@ -112,10 +114,7 @@ internal static class JpegHeaderReader
                     return tooBig;
                 }
 
-                if (!IsProgressive(marker))
-                {
-                    return ImageProbeResult.Accepted(header);
-                }
+                progressive = IsProgressive(marker);
             }
             else if (marker == Sos)
             {
@@ -124,6 +123,11 @@ internal static class JpegHeaderReader
                     return ImageProbeResult.Rejected(
                         RejectionCode.Corrupt,
                         Reasons.Format($"The JPEG starts a scan (offset {pos - 2}) before its frame header."));
+                }
+
+                if (!progressive)
+                {
+                    return ImageProbeResult.Accepted(header);
                 }
 
                 if (++scans > limits.MaxFrames)
@@ -138,11 +142,20 @@ internal static class JpegHeaderReader
             pos = end;
         }
 
-        return header is null
-            ? ImageProbeResult.Rejected(
+        if (header is null)
+        {
+            return ImageProbeResult.Rejected(
                 RejectionCode.Truncated,
-                Reasons.Format($"The JPEG ends after {data.Length} bytes, before its frame header."))
-            : ImageProbeResult.Accepted(header);
+                Reasons.Format($"The JPEG ends after {data.Length} bytes, before its frame header."));
+        }
+
+        // A progressive file's later scans were walked; the decoder judges whether its data is complete.
+        return scans > 0
+            ? ImageProbeResult.Accepted(header)
+            : ImageProbeResult.Rejected(
+                RejectionCode.Truncated,
+                Reasons.Format($"The JPEG ends after {data.Length} bytes, before its image data (first scan)."),
+                header);
     }
 
     // SOF0..SOF15 less DHT (C4), JPG (C8) and DAC (CC), which share the range.

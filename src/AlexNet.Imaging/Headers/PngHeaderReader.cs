@@ -3,8 +3,9 @@ using System.Buffers.Binary;
 namespace AlexNet.Imaging.Headers;
 
 /// <summary>
-/// Reads IHDR (checking its CRC before trusting the dimensions), then walks the chunk list up to the first IDAT
-/// for an APNG frame count (acTL) and to find a chunk that runs past the end of the file.
+/// Reads IHDR (checking its CRC before trusting the dimensions), then walks the chunk list (headers only) to
+/// IEND: for an APNG frame count (acTL), image data present, and a file that was cut short. A PNG without its
+/// IEND is refused even when every row is present: the upload was interrupted.
 /// </summary>
 internal static class PngHeaderReader
 {
@@ -41,13 +42,16 @@ internal static class PngHeaderReader
 
         var header = new ImageHeader(ImageFormat.Png, (int)width, (int)height, 1);
         var pos = IhdrEnd;
+        var sawImageData = false;
         while (true)
         {
             if (pos + 8 > data.Length)
             {
                 return ImageProbeResult.Rejected(
                     RejectionCode.Truncated,
-                    Reasons.Format($"The PNG ends after {data.Length} bytes, before its image data (IDAT)."),
+                    sawImageData
+                        ? Reasons.Format($"The PNG ends after {data.Length} bytes, without its IEND chunk.")
+                        : Reasons.Format($"The PNG ends after {data.Length} bytes, before its image data (IDAT)."),
                     header);
             }
 
@@ -61,16 +65,6 @@ internal static class PngHeaderReader
                     header);
             }
 
-            if (type.SequenceEqual("IDAT"u8))
-            {
-                return ImageProbeResult.Accepted(header);
-            }
-
-            if (type.SequenceEqual("IEND"u8))
-            {
-                return ImageProbeResult.Rejected(RejectionCode.Corrupt, "The PNG has no image data (IEND comes before any IDAT).", header);
-            }
-
             var next = pos + 12 + length;
             if (next > data.Length)
             {
@@ -80,7 +74,16 @@ internal static class PngHeaderReader
                     header);
             }
 
-            if (type.SequenceEqual("acTL"u8) && length >= 8)
+            if (type.SequenceEqual("IEND"u8))
+            {
+                return sawImageData
+                    ? ImageProbeResult.Accepted(header)
+                    : ImageProbeResult.Rejected(RejectionCode.Corrupt, "The PNG has no image data (IEND comes before any IDAT).", header);
+            }
+
+            sawImageData |= type.SequenceEqual("IDAT"u8);
+
+            if (!sawImageData && type.SequenceEqual("acTL"u8) && length >= 8)
             {
                 var frames = BinaryPrimitives.ReadUInt32BigEndian(data[(pos + 8)..]);
                 if (frames > limits.MaxFrames)
