@@ -29,11 +29,16 @@ public static class AzureClientsExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        AddStorageOptions(services);
         if (services.Any(d => d.ServiceType == typeof(IBlobStore)))
         {
             return builder;
         }
+
+        BindStorageOptions(services);
+        services.AddOptions<StorageOptions>()
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
 
         services.AddAzureClients(clients =>
             clients.AddClient<BlobServiceClient, BlobClientOptions>((clientOptions, credential, provider) =>
@@ -71,7 +76,8 @@ public static class AzureClientsExtensions
             return builder;
         }
 
-        AddStorageOptions(services);
+        // Storage queues use the storage account's settings; MessagingOptionsValidator checks the ones they need.
+        BindStorageOptions(services);
         services.AddOptions<ServiceBusOptions>()
             .BindConfiguration(ServiceBusOptions.SectionName)
             .ValidateDataAnnotations()
@@ -131,18 +137,15 @@ public static class AzureClientsExtensions
         return builder;
     }
 
-    private static void AddStorageOptions(IServiceCollection services)
+    private static void BindStorageOptions(IServiceCollection services)
     {
-        if (services.Any(d => d.ImplementationType == typeof(StorageOptionsValidator)))
+        if (services.Any(d => d.ServiceType == typeof(StorageOptionsBinding)))
         {
             return;
         }
 
-        services.AddOptions<StorageOptions>()
-            .BindConfiguration(StorageOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddSingleton<StorageOptionsBinding>();
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName);
     }
 
     private static void ApplyRetry(ClientOptions clientOptions, StorageOptions storage)
@@ -157,4 +160,7 @@ public static class AzureClientsExtensions
         string.IsNullOrWhiteSpace(clientId)
             ? new DefaultAzureCredential()
             : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
+
+    /// <summary>Marks the Storage section as bound, since both AddPipelineStorage and AddPipelineMessaging read it.</summary>
+    private sealed class StorageOptionsBinding;
 }

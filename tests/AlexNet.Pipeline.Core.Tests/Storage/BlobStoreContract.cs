@@ -1,0 +1,212 @@
+using AlexNet.Pipeline.Storage;
+using AlexNet.Pipeline.Tests.Fixtures;
+
+namespace AlexNet.Pipeline.Tests.Storage;
+
+/// <summary>
+/// What every <see cref="IBlobStore"/> promises, run against each backend by a subclass. Each test instance
+/// works in its own container, so tests can run side by side on one account.
+/// </summary>
+public abstract class BlobStoreContract : IAsyncLifetime
+{
+    protected string Container { get; } = UniqueNames.For("blobs");
+
+    protected abstract IBlobStore Store { get; }
+
+    public virtual Task InitializeAsync() => Task.CompletedTask;
+
+    public abstract Task DisposeAsync();
+
+    [ContractFact]
+    public async Task CreateIfAbsentTwiceCreatesOnceAndKeepsTheFirstContent()
+    {
+        var first = await Store.CreateIfAbsentAsync(Container, "labels/cat.json", BinaryData.FromString("first"), "application/json");
+        var second = await Store.CreateIfAbsentAsync(Container, "labels/cat.json", BinaryData.FromString("second"), "application/json");
+
+        Assert.Equal(CreateOutcome.Created, first);
+        Assert.Equal(CreateOutcome.AlreadyExists, second);
+        var download = await Store.DownloadAsync(Container, "labels/cat.json");
+        Assert.Equal("first", download!.Content.ToString());
+    }
+
+    [ContractFact]
+    public async Task OnlyOneOfEightRacingCreatorsCreatesTheBlob()
+    {
+        using var start = new ManualResetEventSlim();
+        var creators = Enumerable.Range(0, 8)
+            .Select(i => Task.Run(async () =>
+            {
+                start.Wait();
+                return (Writer: i, Outcome: await Store.CreateIfAbsentAsync(Container, "race/winner.txt", BinaryData.FromString($"writer {i}")));
+            }))
+            .ToArray();
+        start.Set();
+        var results = await Task.WhenAll(creators);
+
+        var winner = Assert.Single(results, r => r.Outcome == CreateOutcome.Created);
+        Assert.Equal(7, results.Count(r => r.Outcome == CreateOutcome.AlreadyExists));
+        var download = await Store.DownloadAsync(Container, "race/winner.txt");
+        Assert.Equal($"writer {winner.Writer}", download!.Content.ToString());
+    }
+
+    [ContractFact]
+    public async Task UploadWithTheCurrentETagReplacesTheBlobAndAStaleETagConflicts()
+    {
+        var original = await Store.UploadAsync(Container, "models/current.json", BinaryData.FromString("v1"));
+        var entry = await Store.GetEntryAsync(Container, "models/current.json");
+        Assert.Equal(original, entry!.ETag);
+
+        var replaced = await Store.UploadAsync(Container, "models/current.json", BinaryData.FromString("v2"), ifMatchETag: original);
+        Assert.NotEqual(original, replaced);
+
+        // Same length as v2, so only the ETag tells the versions apart.
+        var conflict = await Assert.ThrowsAsync<BlobConflictException>(
+            () => Store.UploadAsync(Container, "models/current.json", BinaryData.FromString("v3"), ifMatchETag: original));
+        Assert.Equal("models/current.json", conflict.Name);
+
+        var download = await Store.DownloadAsync(Container, "models/current.json");
+        Assert.Equal("v2", download!.Content.ToString());
+        Assert.Equal(replaced, download.Entry.ETag);
+    }
+
+    [ContractFact]
+    public async Task UploadWithAnETagConflictsWhenTheBlobIsMissing()
+    {
+        await Assert.ThrowsAsync<BlobConflictException>(
+            () => Store.UploadAsync(Container, "missing.json", BinaryData.FromString("x"), ifMatchETag: "\"0x1\""));
+        Assert.Null(await Store.GetEntryAsync(Container, "missing.json"));
+    }
+
+    [ContractFact]
+    public async Task UnconditionalUploadReplacesTheBlobAndReturnsItsETag()
+    {
+        await Store.UploadAsync(Container, "runs/metrics.json", BinaryData.FromString("{\"step\":1}"));
+        var etag = await Store.UploadAsync(Container, "runs/metrics.json", BinaryData.FromString("{\"step\":22}"));
+
+        var download = await Store.DownloadAsync(Container, "runs/metrics.json");
+        Assert.Equal("{\"step\":22}", download!.Content.ToString());
+        Assert.Equal(etag, download.Entry.ETag);
+        Assert.Equal(11, download.Entry.Size);
+    }
+
+    [ContractFact]
+    public async Task ListByPrefixReturnsExactlyTheNestedBlobsUnderIt()
+    {
+        string[] names = ["a/1.jpg", "a/deep/er/2.jpg", "a.txt", "ab/3.jpg", "b/4.jpg"];
+        foreach (var name in names)
+        {
+            await Store.UploadAsync(Container, name, BinaryData.FromString(name));
+        }
+
+        var underA = await Store.ListAsync(Container, "a/").ToListAsync();
+        var startingWithA = await Store.ListAsync(Container, "a").ToListAsync();
+        var deep = await Store.ListAsync(Container, "a/deep/e").ToListAsync();
+        var all = await Store.ListAsync(Container).ToListAsync();
+        var none = await Store.ListAsync(Container, "c/").ToListAsync();
+
+        Assert.Equal(["a/1.jpg", "a/deep/er/2.jpg"], underA.Select(e => e.Name));
+        Assert.Equal(["a.txt", "a/1.jpg", "a/deep/er/2.jpg", "ab/3.jpg"], startingWithA.Select(e => e.Name));
+        Assert.Equal(["a/deep/er/2.jpg"], deep.Select(e => e.Name));
+        Assert.Equal(names.Order(StringComparer.Ordinal), all.Select(e => e.Name));
+        Assert.Empty(none);
+
+        var listed = all.Single(e => e.Name == "ab/3.jpg");
+        Assert.Equal(Container, listed.Container);
+        Assert.Equal("ab/3.jpg".Length, listed.Size);
+        Assert.Equal((await Store.GetEntryAsync(Container, "ab/3.jpg"))!.ETag, listed.ETag);
+    }
+
+    [ContractFact]
+    public async Task ListOfAContainerThatDoesNotExistIsEmpty()
+    {
+        Assert.Empty(await Store.ListAsync(UniqueNames.For("absent")).ToListAsync());
+    }
+
+    [ContractFact]
+    public async Task DownloadReturnsNullForMissingBlob()
+    {
+        await Store.UploadAsync(Container, "present.txt", BinaryData.FromString("here"));
+
+        Assert.Null(await Store.DownloadAsync(Container, "absent.txt"));
+        Assert.Null(await Store.DownloadAsync(UniqueNames.For("absent"), "absent.txt"));
+        Assert.Null(await Store.GetEntryAsync(Container, "absent.txt"));
+    }
+
+    [ContractFact]
+    public async Task DownloadReturnsTheContentWithItsEntry()
+    {
+        var bytes = Enumerable.Range(0, 70_000).Select(i => (byte)(i * 31)).ToArray();
+        var before = DateTimeOffset.UtcNow.AddMinutes(-5);
+        var etag = await Store.UploadAsync(Container, "incoming/batch-1/photo.jpg", BinaryData.FromBytes(bytes), "image/jpeg");
+
+        var download = await Store.DownloadAsync(Container, "incoming/batch-1/photo.jpg");
+
+        Assert.Equal(bytes, download!.Content.ToArray());
+        Assert.Equal(new BlobEntry(Container, "incoming/batch-1/photo.jpg", bytes.Length, etag, download.Entry.LastModified), download.Entry);
+        Assert.InRange(download.Entry.LastModified, before, DateTimeOffset.UtcNow.AddMinutes(5));
+        Assert.Equal(download.Entry, await Store.GetEntryAsync(Container, "incoming/batch-1/photo.jpg"));
+    }
+
+    [ContractFact]
+    public async Task DeleteRemovesTheBlobAndSaysWhetherThereWasOne()
+    {
+        await Store.UploadAsync(Container, "rejected/x.json", BinaryData.FromString("{}"));
+
+        Assert.True(await Store.DeleteAsync(Container, "rejected/x.json"));
+        Assert.False(await Store.DeleteAsync(Container, "rejected/x.json"));
+        Assert.Null(await Store.GetEntryAsync(Container, "rejected/x.json"));
+        Assert.Equal(CreateOutcome.Created, await Store.CreateIfAbsentAsync(Container, "rejected/x.json", BinaryData.FromString("again")));
+    }
+
+    [ContractFact]
+    public async Task TaggedBlobsAreFoundByATagQuery()
+    {
+        // The query spans the whole account, so a tag value unique to this test keeps other tests' blobs out.
+        var run = Container;
+        await Store.UploadAsync(Container, "labels/1.json", BinaryData.FromString("1"));
+        await Store.UploadAsync(Container, "labels/2.json", BinaryData.FromString("2"));
+        await Store.UploadAsync(Container, "labels/3.json", BinaryData.FromString("3"));
+        await Store.SetTagsAsync(Container, "labels/1.json", new Dictionary<string, string> { ["run"] = run, ["top1"] = "cat", ["model"] = "v3" });
+        await Store.SetTagsAsync(Container, "labels/2.json", new Dictionary<string, string> { ["run"] = run, ["top1"] = "cat", ["model"] = "v2" });
+        await Store.SetTagsAsync(Container, "labels/3.json", new Dictionary<string, string> { ["run"] = run, ["top1"] = "dog", ["model"] = "v3" });
+
+        var cats = await Store.FindByTagsAsync($"\"run\" = '{run}' AND \"top1\" = 'cat' AND \"model\" = 'v3'").ToListAsync();
+        var v3 = await Store.FindByTagsAsync($"@container = '{Container}' AND \"run\" = '{run}' AND \"model\" >= 'v3'").ToListAsync();
+
+        var cat = Assert.Single(cats);
+        Assert.Equal((await Store.GetEntryAsync(Container, "labels/1.json"))!, cat);
+        Assert.Equal(["labels/1.json", "labels/3.json"], v3.Select(e => e.Name).Order(StringComparer.Ordinal));
+    }
+
+    [ContractFact]
+    public async Task SetTagsReplacesTheEarlierTags()
+    {
+        var run = Container;
+        await Store.UploadAsync(Container, "img.json", BinaryData.FromString("{}"));
+        await Store.SetTagsAsync(Container, "img.json", new Dictionary<string, string> { ["run"] = run, ["top1"] = "cat" });
+        await Store.SetTagsAsync(Container, "img.json", new Dictionary<string, string> { ["run"] = run, ["top1"] = "dog" });
+
+        Assert.Empty(await Store.FindByTagsAsync($"\"run\" = '{run}' AND \"top1\" = 'cat'").ToListAsync());
+        Assert.Single(await Store.FindByTagsAsync($"\"run\" = '{run}' AND \"top1\" = 'dog'").ToListAsync());
+    }
+
+    [ContractFact]
+    public async Task DeletedBlobsAreNotFoundByTags()
+    {
+        var run = Container;
+        await Store.UploadAsync(Container, "gone.json", BinaryData.FromString("{}"));
+        await Store.SetTagsAsync(Container, "gone.json", new Dictionary<string, string> { ["run"] = run });
+        await Store.DeleteAsync(Container, "gone.json");
+
+        Assert.Empty(await Store.FindByTagsAsync($"\"run\" = '{run}'").ToListAsync());
+    }
+
+    [ContractFact]
+    public async Task SetTagsOnAMissingBlobThrowsBlobNotFound()
+    {
+        await Store.UploadAsync(Container, "present.json", BinaryData.FromString("{}"));
+
+        await Assert.ThrowsAsync<BlobNotFoundException>(
+            () => Store.SetTagsAsync(Container, "absent.json", new Dictionary<string, string> { ["k"] = "v" }));
+    }
+}
