@@ -43,12 +43,17 @@ internal static class BmpHeaderReader
             height = Math.Abs(height);
         }
 
-        if (Reasons.CheckDimensions("BMP", width, height, limits, null) is { } outOfBounds)
+        if (height > int.MaxValue)
+        {
+            return ImageProbeResult.Rejected(RejectionCode.Corrupt, "The BMP declares a height of 2^31, which no BMP can hold.");
+        }
+
+        var header = new ImageHeader(ImageFormat.Bmp, (int)width, (int)height, 1);
+        if (Reasons.CheckDimensions("BMP", width, height, limits, header) is { } outOfBounds)
         {
             return outOfBounds;
         }
 
-        var header = new ImageHeader(ImageFormat.Bmp, (int)width, (int)height, 1);
         var pixelOffset = BinaryPrimitives.ReadUInt32LittleEndian(data[10..]);
         if (pixelOffset >= data.Length)
         {

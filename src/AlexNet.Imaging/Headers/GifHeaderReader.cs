@@ -68,12 +68,13 @@ internal static class GifHeaderReader
 
                 int frameWidth = BinaryPrimitives.ReadUInt16LittleEndian(data[(pos + 5)..]);
                 int frameHeight = BinaryPrimitives.ReadUInt16LittleEndian(data[(pos + 7)..]);
-                var subject = Reasons.Format($"GIF frame {frames + 1}");
-
                 // The decoder walks every declared pixel of a frame even where it lies off the screen.
-                if (Reasons.CheckDimensions(subject, Math.Max(1, frameWidth), Math.Max(1, frameHeight), limits, header) is { } frameTooBig)
+                frameWidth = Math.Max(1, frameWidth);
+                frameHeight = Math.Max(1, frameHeight);
+                if (!Reasons.WithinLimits(frameWidth, frameHeight, limits))
                 {
-                    return frameTooBig;
+                    var subject = Reasons.Format($"GIF frame {frames + 1}");
+                    return Reasons.CheckDimensions(subject, frameWidth, frameHeight, limits, header)!;
                 }
 
                 // Descriptor (10 bytes), local colour table, LZW minimum code size (1 byte), data sub-blocks.

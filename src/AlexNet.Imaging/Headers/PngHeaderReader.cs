@@ -12,6 +12,9 @@ internal static class PngHeaderReader
     private const int SignatureLength = 8;
     private const int IhdrEnd = SignatureLength + 8 + 13 + 4;
 
+    // Deflate cannot compress better than about 1032:1; a little slack for the zlib wrapper.
+    private const int MaxDeflateRatio = 1100;
+
     public static ImageProbeResult Read(ReadOnlySpan<byte> data, ImageLimits limits)
     {
         if (data.Length < IhdrEnd)
@@ -35,14 +38,22 @@ internal static class PngHeaderReader
 
         long width = BinaryPrimitives.ReadUInt32BigEndian(data[16..]);
         long height = BinaryPrimitives.ReadUInt32BigEndian(data[20..]);
-        if (Reasons.CheckDimensions("PNG", width, height, limits, null) is { } outOfBounds)
+        if (width > int.MaxValue || height > int.MaxValue)
+        {
+            return ImageProbeResult.Rejected(
+                RejectionCode.Corrupt,
+                Reasons.Format($"The PNG declares {width}x{height}, beyond the format's largest dimension (2^31-1)."));
+        }
+
+        var header = new ImageHeader(ImageFormat.Png, (int)width, (int)height, 1);
+        if (Reasons.CheckDimensions("PNG", width, height, limits, header) is { } outOfBounds)
         {
             return outOfBounds;
         }
 
-        var header = new ImageHeader(ImageFormat.Png, (int)width, (int)height, 1);
         var pos = IhdrEnd;
         var sawImageData = false;
+        long imageDataBytes = 0;
         while (true)
         {
             if (pos + 8 > data.Length)
@@ -77,11 +88,15 @@ internal static class PngHeaderReader
             if (type.SequenceEqual("IEND"u8))
             {
                 return sawImageData
-                    ? ImageProbeResult.Accepted(header)
+                    ? CheckImageDataSize(data, header, imageDataBytes)
                     : ImageProbeResult.Rejected(RejectionCode.Corrupt, "The PNG has no image data (IEND comes before any IDAT).", header);
             }
 
-            sawImageData |= type.SequenceEqual("IDAT"u8);
+            if (type.SequenceEqual("IDAT"u8))
+            {
+                sawImageData = true;
+                imageDataBytes += length;
+            }
 
             if (!sawImageData && type.SequenceEqual("acTL"u8) && length >= 8)
             {
@@ -99,6 +114,30 @@ internal static class PngHeaderReader
 
             pos = (int)next;
         }
+    }
+
+    /// <summary>
+    /// A PNG declaring a size within the limits over a few bytes of data would still cost a full-size pixel
+    /// buffer before the decoder found the data missing. Deflate's ratio bound catches that from the header.
+    /// </summary>
+    private static ImageProbeResult CheckImageDataSize(ReadOnlySpan<byte> data, ImageHeader header, long imageDataBytes)
+    {
+        int bitDepth = data[24];
+        var channels = data[25] switch
+        {
+            2 => 3,
+            4 => 2,
+            6 => 4,
+            _ => 1,
+        };
+        var rowBytes = 1 + (((long)header.Width * channels * bitDepth) + 7) / 8;
+        var minimum = rowBytes * header.Height / MaxDeflateRatio;
+        return imageDataBytes >= minimum
+            ? ImageProbeResult.Accepted(header)
+            : ImageProbeResult.Rejected(
+                RejectionCode.Corrupt,
+                Reasons.Format($"The PNG declares {header.Width}x{header.Height} but holds only {imageDataBytes} bytes of image data; deflate cannot expand fewer than {minimum} bytes to that size."),
+                header);
     }
 
     private static string ChunkName(ReadOnlySpan<byte> type)

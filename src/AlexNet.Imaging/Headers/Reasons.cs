@@ -19,6 +19,11 @@ internal static class Reasons
 
     public static string Mebibytes(long bytes) => Format($"{bytes / 1048576.0:0.0} MiB");
 
+    public static bool WithinLimits(long width, long height, ImageLimits limits) =>
+        width >= limits.MinWidth && height >= limits.MinHeight
+        && width <= limits.MaxWidth && height <= limits.MaxHeight
+        && width * height <= limits.MaxPixels;
+
     /// <summary>
     /// Checks declared dimensions against the limits; <paramref name="subject"/> names what declared them
     /// ("PNG", "GIF frame 3").

@@ -88,12 +88,12 @@ internal static class WebPHeaderReader
                 Reasons.Format($"The WebP's first chunk '{Printable(fourCc)}' is not VP8, VP8L or VP8X."));
         }
 
-        if (Reasons.CheckDimensions("WebP", width, height, limits, null) is { } outOfBounds)
+        var header = new ImageHeader(ImageFormat.WebP, (int)width, (int)height, 1);
+        if (Reasons.CheckDimensions("WebP", width, height, limits, header) is { } outOfBounds)
         {
             return outOfBounds;
         }
 
-        var header = new ImageHeader(ImageFormat.WebP, (int)width, (int)height, 1);
         return animated ? CountFrames(data[..(int)declared], header, limits) : ImageProbeResult.Accepted(header);
     }
 
