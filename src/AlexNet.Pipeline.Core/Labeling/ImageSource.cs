@@ -52,13 +52,19 @@ public sealed class FolderImageSource : IImageSource
 
     public string Container { get; }
 
-    public IAsyncEnumerable<ImageRef> ListAsync(CancellationToken cancellationToken = default) =>
-        Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden })
+    public async IAsyncEnumerable<ImageRef> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var paths = Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden })
             .Select(file => System.IO.Path.GetRelativePath(root, file).Replace('\\', '/'))
             .Where(path => !path.Split('/').Any(part => part.StartsWith('.')))
-            .Order(StringComparer.Ordinal)
-            .Select(path => Describe(path))
-            .ToAsyncEnumerable();
+            .Order(StringComparer.Ordinal);
+        foreach (string path in paths)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return Describe(path);
+        }
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
 
     public async Task<(BinaryData Content, string ETag)?> ReadAsync(ImageRef image, CancellationToken cancellationToken = default)
     {
