@@ -103,27 +103,31 @@ public sealed class LocalFolderBlobStoreTests : BlobStoreContract
     }
 
     [Fact]
-    public async Task ConcurrentConditionalReplacesLetExactlyOneWinPerVersion()
+    public async Task ConcurrentConditionalReplacesLetExactlyOneWin()
     {
         var etag = await store.UploadAsync(Container, "ledger.json", BinaryData.FromString("00"));
+        var padding = new string('x', 256 * 1024);
+        var won = new bool[8];
         using var start = new ManualResetEventSlim();
-        var writers = Enumerable.Range(10, 8)
-            .Select(i => Task.Run(async () =>
+        var writers = Enumerable.Range(0, won.Length)
+            .Select(i => new Thread(() =>
             {
                 start.Wait();
                 try
                 {
-                    await store.UploadAsync(Container, "ledger.json", BinaryData.FromString($"{i}"), ifMatchETag: etag);
-                    return true;
+                    store.UploadAsync(Container, "ledger.json", BinaryData.FromString($"{i}{padding}"), ifMatchETag: etag).GetAwaiter().GetResult();
+                    won[i] = true;
                 }
                 catch (BlobConflictException)
                 {
-                    return false;
                 }
             }))
-            .ToArray();
+            .ToList();
+        writers.ForEach(t => t.Start());
         start.Set();
+        writers.ForEach(t => t.Join());
 
-        Assert.Equal(1, (await Task.WhenAll(writers)).Count(won => won));
+        var winner = Assert.Single(Enumerable.Range(0, won.Length), i => won[i]);
+        Assert.Equal($"{winner}{padding}", (await store.DownloadAsync(Container, "ledger.json"))!.Content.ToString());
     }
 }
