@@ -1,0 +1,361 @@
+using System.Reflection;
+using System.Text.Json;
+using AlexNet.Model.Data;
+using AlexNet.Model.Evaluation;
+using AlexNet.Model.Inference;
+using AlexNet.Model.Network;
+using AlexNet.Model.Packaging;
+using AlexNet.Model.Reporting;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AlexNet.Model.Training;
+
+/// <summary>
+/// Trains AlexNet on a labeled image set with the paper's recipe: SGD with momentum and weight decay, the
+/// plateau schedule, random crops, reflections and PCA colour shifts produced in parallel with the optimiser.
+/// Writes into a run folder: <c>checkpoint.zip</c> (every epoch and every N steps), <c>metrics.json</c>, plots,
+/// and at the end the model package in <c>model/</c>.
+/// </summary>
+public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider = null)
+{
+    public const string ModelFolder = "model";
+    public const string MetricsFile = "metrics.json";
+    private const int StatisticsSample = 10_000;
+    private const int ValidationBatch = 256;
+
+    private readonly TimeProvider time = timeProvider ?? TimeProvider.System;
+
+    public TrainingOptions Options { get; } = options ?? throw new ArgumentNullException(nameof(options));
+
+    /// <param name="resume">Continue from the run folder's checkpoint (a fresh start if it has none).</param>
+    public async Task<TrainingResult> RunAsync(
+        ImageDataSet data, string runDirectory, bool resume = false, IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentException.ThrowIfNullOrWhiteSpace(runDirectory);
+        Options.Validate();
+        long started = time.GetTimestamp();
+        Directory.CreateDirectory(runDirectory);
+        string checkpointPath = Path.Combine(runDirectory, TrainingCheckpoint.FileName);
+        bool hasCheckpoint = File.Exists(checkpointPath);
+        if (!resume && hasCheckpoint)
+            throw new InvalidOperationException($"{runDirectory} already holds a checkpoint: resume it, or train into a new folder");
+        TrainingState? saved = resume && hasCheckpoint ? TrainingCheckpoint.ReadState(checkpointPath) : null;
+
+        ImageDataSet limited = Options.LimitPerClass is { } perClass ? data.Limit(perClass) : data;
+        if (limited.Classes.Count < 2)
+            throw new InvalidDataException($"{data.Source.Description} has {limited.Classes.Count} class folder(s); training needs at least 2");
+        string fingerprint = limited.Fingerprint;
+        if (saved is not null)
+            RequireSameRun(saved, limited, fingerprint);
+
+        DataSplit split = limited.Split(Options.ValidationFraction, Options.Seed);
+        var loader = new BaseImageLoader(limited.Source, Options.BaseSize);
+        bool cache = Options.CacheImages ?? BaseImageStore.CacheBytes(limited.Items.Count, Options.BaseSize) <= Options.CacheBudgetBytes;
+        Report(progress, TrainingPhase.Loading, 0, 0, 0, 0, started,
+            $"{split.Train.Count} training and {split.Validation.Count} validation images, {limited.Classes.Count} classes, " +
+            (cache ? "decoding into memory" : "decoding on the fly"));
+        BaseImageStore train = await BaseImageStore.CreateAsync(split.Train, loader, cache, Options.DecodeParallelism, cancellationToken).ConfigureAwait(false);
+        BaseImageStore validation = await BaseImageStore.CreateAsync(split.Validation, loader, cache, Options.DecodeParallelism, cancellationToken).ConfigureAwait(false);
+        ColorStatistics colors = saved is not null
+            ? new ColorStatistics(saved.Mean, saved.Pca)
+            : ColorStatistics.Compute(await train.SampleAsync(StatisticsSample, cancellationToken).ConfigureAwait(false));
+
+        if (Options.TorchThreads > 0)
+            torch.set_num_threads(Options.TorchThreads);
+        torch.random.manual_seed(Options.Seed);
+        using AlexNetNetwork network = AlexNetFactory.Create(Options.NetworkOptions(limited.Classes.Count));
+        using var optimizer = new PaperSgd(network.named_parameters(), Options.Momentum, Options.WeightDecay);
+        TrainingState state;
+        if (saved is not null)
+        {
+            state = TrainingCheckpoint.Restore(checkpointPath, network, optimizer);
+            using Tensor rng = torch.tensor(state.TorchRngState);
+            torch.random.set_rng_state(rng);
+        }
+        else
+        {
+            state = new TrainingState
+            {
+                CompletedEpochs = 0,
+                StepInEpoch = 0,
+                GlobalStep = 0,
+                Schedule = new PlateauSchedule { LearningRate = Options.LearningRate, Patience = Options.Patience, MaxDrops = Options.MaxDrops },
+                Seed = Options.Seed,
+                Classes = limited.Classes,
+                InputSize = Options.InputSize,
+                BaseSize = Options.BaseSize,
+                Layout = Options.Layout,
+                Mean = colors.Mean,
+                Pca = colors.Pca,
+                DataFingerprint = fingerprint,
+                Version = Options.Version ?? $"{time.GetUtcNow():yyyyMMdd-HHmmss}-{fingerprint[7..15]}",
+                TorchRngState = [],
+                History = [],
+            };
+        }
+
+        var run = new Run(this, network, optimizer, train, validation, colors, checkpointPath, runDirectory, progress, started, state);
+        return await run.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private void RequireSameRun(TrainingState saved, ImageDataSet data, string fingerprint)
+    {
+        if (saved.DataFingerprint != fingerprint)
+            throw new InvalidDataException($"the training data changed since the checkpoint (fingerprint {saved.DataFingerprint}, now {fingerprint}); train into a new folder");
+        if (!saved.Classes.SequenceEqual(data.Classes, StringComparer.Ordinal))
+            throw new InvalidDataException("the classes changed since the checkpoint");
+        if (saved.InputSize != Options.InputSize || saved.BaseSize != Options.BaseSize || saved.Layout != Options.Layout || saved.Seed != Options.Seed)
+            throw new InvalidDataException(
+                $"the checkpoint was made with input {saved.InputSize}, base {saved.BaseSize}, layout {saved.Layout}, seed {saved.Seed}; resume with the same options");
+    }
+
+    private void Report(IProgress<TrainingProgress>? progress, TrainingPhase phase, int epoch, int step, int steps, double loss, long started, string? message = null) =>
+        progress?.Report(new TrainingProgress(phase, epoch, Options.Epochs, step, steps, loss, 0, time.GetElapsedTime(started), null, message));
+
+    /// <summary>The mutable part of one invocation: network, optimiser, state, and where it is written.</summary>
+    private sealed class Run(
+        Trainer trainer, AlexNetNetwork network, PaperSgd optimizer, BaseImageStore train, BaseImageStore validation,
+        ColorStatistics colors, string checkpointPath, string runDirectory, IProgress<TrainingProgress>? progress, long started, TrainingState state)
+    {
+        private readonly TrainingOptions options = trainer.Options;
+        private readonly TimeProvider time = trainer.time;
+        private readonly int resumedAtEpoch = state.CompletedEpochs + 1;
+        private readonly int resumedAtStep = state.StepInEpoch;
+        private long stepsThisInvocation;
+
+        public async Task<TrainingResult> ExecuteAsync(CancellationToken cancellationToken)
+        {
+            var batches = new AugmentedBatches(train, options.InputSize, colors.Pca, options.BatchSize, options.Seed);
+            int stepsPerEpoch = batches.StepsPerEpoch;
+            TrainingOutcome outcome = TrainingOutcome.Completed;
+            EvaluationReport? lastValidation = null;
+            try
+            {
+                while (state.CompletedEpochs < options.Epochs)
+                {
+                    int epoch = state.CompletedEpochs + 1;
+                    bool outOfTime = await TrainEpochAsync(batches, epoch, stepsPerEpoch, cancellationToken).ConfigureAwait(false);
+                    if (outOfTime)
+                    {
+                        outcome = TrainingOutcome.TimeBudgetReached;
+                        lastValidation = null;
+                        break;
+                    }
+                    (lastValidation, bool converged) = await FinishEpochAsync(epoch, stepsPerEpoch, cancellationToken).ConfigureAwait(false);
+                    if (converged)
+                    {
+                        outcome = TrainingOutcome.Converged;
+                        break;
+                    }
+                    if (OutOfTime())
+                    {
+                        outcome = state.CompletedEpochs < options.Epochs ? TrainingOutcome.TimeBudgetReached : TrainingOutcome.Completed;
+                        break;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // A graceful stop keeps every finished step: --resume continues from here.
+                SaveCheckpoint(CurrentRng());
+                throw;
+            }
+
+            lastValidation ??= await ValidateAsync(state.CompletedEpochs + 1, stepsPerEpoch, CancellationToken.None).ConfigureAwait(false);
+            trainer.Report(progress, TrainingPhase.Packaging, state.CompletedEpochs, 0, stepsPerEpoch, 0, started);
+            string modelDirectory = WritePackage(lastValidation);
+            WriteMetrics(outcome, lastValidation);
+            TrainingPlots.WriteConfusion(Path.Combine(runDirectory, TrainingPlots.ConfusionFile), lastValidation);
+            return new TrainingResult(outcome, state.Version, state.CompletedEpochs, resumedAtEpoch, resumedAtStep, state.History,
+                lastValidation, modelDirectory, train.Items.Count, validation.Items.Count, train.Rejections.Count + validation.Rejections.Count);
+        }
+
+        /// <summary>Runs the rest of an epoch; true if the time budget stopped it part-way.</summary>
+        private async Task<bool> TrainEpochAsync(AugmentedBatches batches, int epoch, int stepsPerEpoch, CancellationToken cancellationToken)
+        {
+            network.train();
+            double divergenceLimit = options.DivergenceLossFactor * Math.Log(state.Classes.Count);
+            long epochStarted = time.GetTimestamp();
+            double carriedSeconds = state.Partial.Seconds;
+            bool checkpointDue = false;
+            await using Prefetched<AugmentedBatch> prefetched = batches.Start(epoch, state.StepInEpoch, options.Prefetch, cancellationToken);
+            await foreach (AugmentedBatch batch in prefetched.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // A due checkpoint is written only once these weights have given a finite loss on a fresh batch.
+                byte[]? rngBefore = checkpointDue ? CurrentRng() : null;
+                var (loss, top1, top5) = Forward(batch, out Tensor lossTensor);
+                using (lossTensor)
+                {
+                    if (!double.IsFinite(loss) || loss > divergenceLimit)
+                        throw Diverged(epoch, batch.Step, loss);
+                    if (rngBefore is not null)
+                    {
+                        SaveCheckpoint(rngBefore);
+                        checkpointDue = false;
+                    }
+                    lossTensor.backward();
+                }
+                optimizer.Step(state.Schedule.LearningRate);
+                stepsThisInvocation++;
+
+                EpochProgress partial = state.Partial;
+                double seconds = carriedSeconds + time.GetElapsedTime(epochStarted).TotalSeconds;
+                state = state with
+                {
+                    StepInEpoch = batch.Step + 1,
+                    GlobalStep = state.GlobalStep + 1,
+                    Partial = new EpochProgress(partial.LossSum + loss * batch.Count, partial.Top1Hits + top1, partial.Top5Hits + top5, partial.Images + batch.Count, seconds),
+                };
+                ReportStep(epoch, batch.Step + 1, stepsPerEpoch);
+                if (options.CheckpointEvery > 0 && state.GlobalStep % options.CheckpointEvery == 0)
+                    checkpointDue = true;
+                if (OutOfTime() && batch.Step + 1 < stepsPerEpoch)
+                {
+                    SaveCheckpoint(CurrentRng());
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private (double Loss, long Top1, long Top5) Forward(AugmentedBatch batch, out Tensor loss)
+        {
+            using var scope = NewDisposeScope();
+            int side = options.InputSize;
+            Device device = network.InputDevice;
+            using Tensor packed = torch.tensor(batch.Crops, [batch.Count, side, side, 3]);
+            Tensor input = ImageTensors.ToNetworkInput(packed.to(device), colors.Mean);
+            input.add_(torch.tensor(batch.ColorShifts, [batch.Count, 3, 1, 1]).to(device));
+            Tensor labels = torch.tensor(batch.Labels).to(device);
+            network.zero_grad();
+            Tensor logits = network.call(input);
+            loss = nn.functional.cross_entropy(logits, labels).MoveToOuterDisposeScope();
+            Tensor hits = logits.detach().topk(Math.Min(5, (int)logits.shape[1]), dim: 1).indexes.eq(labels.view(-1, 1));
+            return (loss.item<float>(), hits[.., 0].sum().item<long>(), hits.sum().item<long>());
+        }
+
+        private async Task<(EvaluationReport Validation, bool Converged)> FinishEpochAsync(int epoch, int stepsPerEpoch, CancellationToken cancellationToken)
+        {
+            long validationStarted = time.GetTimestamp();
+            EvaluationReport report = await ValidateAsync(epoch, stepsPerEpoch, cancellationToken).ConfigureAwait(false);
+            if (!double.IsFinite(report.Loss))
+                throw Diverged(epoch, stepsPerEpoch, report.Loss);
+            EpochProgress partial = state.Partial;
+            double trainSeconds = partial.Seconds;
+            double images = Math.Max(1, partial.Images);
+            var metrics = new EpochMetrics(
+                epoch, stepsPerEpoch, partial.LossSum / images, 1 - partial.Top1Hits / images, 1 - partial.Top5Hits / images,
+                report.Loss, report.Top1Error, report.Top5Error, state.Schedule.LearningRate,
+                partial.Images / Math.Max(trainSeconds, 1e-9), trainSeconds + time.GetElapsedTime(validationStarted).TotalSeconds);
+            var (schedule, converged) = state.Schedule.Observe(report.Top1Error);
+            state = state with
+            {
+                CompletedEpochs = epoch,
+                StepInEpoch = 0,
+                Partial = EpochProgress.Empty,
+                Schedule = schedule,
+                History = [.. state.History, metrics],
+            };
+            SaveCheckpoint(CurrentRng());
+            WriteMetrics(null, null);
+            trainer.Report(progress, TrainingPhase.Validating, epoch, stepsPerEpoch, stepsPerEpoch, metrics.TrainLoss, started, string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"epoch {epoch}: train loss {metrics.TrainLoss:F4}, top-1 error {metrics.TrainTop1Error:P2}; validation loss {report.Loss:F4}, " +
+                $"top-1 error {report.Top1Error:P2}, top-5 error {report.Top5Error:P2}; lr {metrics.LearningRate:G3}; {metrics.ImagesPerSecond:F1} img/s; {metrics.EpochSeconds:F1} s"));
+            TrainingPlots.WriteCurves(runDirectory, state.History);
+            return (report, converged);
+        }
+
+        private async Task<EvaluationReport> ValidateAsync(int epoch, int stepsPerEpoch, CancellationToken cancellationToken)
+        {
+            trainer.Report(progress, TrainingPhase.Validating, epoch, stepsPerEpoch, stepsPerEpoch, 0, started);
+            network.eval();
+            try
+            {
+                var reports = await Evaluator.EvaluateAsync(network, colors.Mean, options.InputSize, validation, state.Classes,
+                    [CropMode.Center], ValidationBatch, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return reports[0];
+            }
+            finally
+            {
+                network.train();
+            }
+        }
+
+        private void SaveCheckpoint(byte[] rng)
+        {
+            foreach (var (name, parameter) in network.named_parameters())
+            {
+                if (!parameter.isfinite().all().item<bool>())
+                    throw new TrainingDivergedException($"weights of {name} are not finite; the last good checkpoint is kept");
+            }
+            trainer.Report(progress, TrainingPhase.Checkpointing, state.CompletedEpochs + 1, state.StepInEpoch, 0, 0, started);
+            TrainingCheckpoint.Save(checkpointPath, network, optimizer, state with { TorchRngState = rng, SavedAt = time.GetUtcNow() });
+        }
+
+        private static byte[] CurrentRng()
+        {
+            using Tensor rng = torch.random.get_rng_state();
+            return rng.data<byte>().ToArray();
+        }
+
+        private TrainingDivergedException Diverged(int epoch, int step, double loss) => new(
+            $"training diverged at epoch {epoch}, step {step}: loss {loss:G4} at learning rate {state.Schedule.LearningRate:G4}. " +
+            (File.Exists(checkpointPath) ? $"The last good checkpoint ({checkpointPath}) is kept" : "No checkpoint had been written") +
+            "; no model was written. Try a lower --lr, or check the data.");
+
+        private bool OutOfTime() => options.MaxDuration is { } budget && time.GetElapsedTime(started) >= budget;
+
+        private void ReportStep(int epoch, int step, int stepsPerEpoch)
+        {
+            if (progress is null)
+                return;
+            TimeSpan elapsed = time.GetElapsedTime(started);
+            long remainingSteps = (long)(options.Epochs - epoch) * stepsPerEpoch + (stepsPerEpoch - step);
+            TimeSpan? remaining = stepsThisInvocation > 0 ? elapsed / stepsThisInvocation * remainingSteps : null;
+            EpochProgress partial = state.Partial;
+            progress.Report(new TrainingProgress(TrainingPhase.Training, epoch, options.Epochs, step, stepsPerEpoch,
+                partial.LossSum / Math.Max(1, partial.Images), partial.Images / Math.Max(partial.Seconds, 1e-9), elapsed, remaining));
+        }
+
+        private string WritePackage(EvaluationReport validation)
+        {
+            var manifest = new ModelManifest
+            {
+                Version = state.Version,
+                ParentVersion = options.ParentVersion,
+                Classes = state.Classes,
+                InputSize = options.InputSize,
+                BaseSize = options.BaseSize,
+                Mean = colors.Mean,
+                Pca = colors.Pca,
+                WeightsSha256 = "pending",
+                TrainingDataFingerprint = state.DataFingerprint,
+                CreatedAt = time.GetUtcNow(),
+                CodeVersion = typeof(Trainer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion,
+                Metrics = new Dictionary<string, double>
+                {
+                    ["epochs"] = state.CompletedEpochs,
+                    ["train_images"] = train.Items.Count,
+                    ["validation_images"] = validation.Images,
+                    ["validation_top1_error"] = validation.Top1Error,
+                    ["validation_top5_error"] = validation.Top5Error,
+                    ["validation_loss"] = validation.Loss,
+                    ["learning_rate"] = state.Schedule.LearningRate,
+                },
+            };
+            string directory = Path.Combine(runDirectory, ModelFolder);
+            ModelPackage.Create(manifest, network).SaveDirectory(directory);
+            return directory;
+        }
+
+        private void WriteMetrics(TrainingOutcome? outcome, EvaluationReport? final)
+        {
+            var metrics = new RunMetrics(state.Version, outcome?.ToString() ?? "Running", state.History, final);
+            AtomicFile.Write(Path.Combine(runDirectory, MetricsFile), JsonSerializer.SerializeToUtf8Bytes(metrics, TrainingJsonContext.Default.RunMetrics));
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AlexNet.Model.Evaluation;
+using AlexNet.Model.Network;
+using AlexNet.Model.Packaging;
+
+namespace AlexNet.Model.Training;
+
+/// <summary>One finished epoch as written to <c>metrics.json</c>. Errors are fractions; time in seconds.</summary>
+public sealed record EpochMetrics(
+    int Epoch,
+    int Steps,
+    double TrainLoss,
+    double TrainTop1Error,
+    double TrainTop5Error,
+    double ValidationLoss,
+    double ValidationTop1Error,
+    double ValidationTop5Error,
+    double LearningRate,
+    double ImagesPerSecond,
+    double EpochSeconds);
+
+/// <summary>Running sums of the epoch in progress, so an epoch resumed half-way still reports whole-epoch figures.</summary>
+public sealed record EpochProgress(double LossSum, long Top1Hits, long Top5Hits, long Images, double Seconds)
+{
+    public static EpochProgress Empty { get; } = new(0, 0, 0, 0, 0);
+}
+
+/// <summary>
+/// Everything a checkpoint holds besides tensors: position (epochs done, steps done in the next one), the
+/// schedule, the torch generator's state, the data's colour statistics and fingerprint, and the history.
+/// </summary>
+public sealed record TrainingState
+{
+    public const int CurrentFormat = 1;
+
+    public int Format { get; init; } = CurrentFormat;
+    public required int CompletedEpochs { get; init; }
+    public required int StepInEpoch { get; init; }
+    public required long GlobalStep { get; init; }
+    public required PlateauSchedule Schedule { get; init; }
+    public required int Seed { get; init; }
+    public required IReadOnlyList<string> Classes { get; init; }
+    public required int InputSize { get; init; }
+    public required int BaseSize { get; init; }
+    public required AlexNetLayout Layout { get; init; }
+    public required float[] Mean { get; init; }
+    public required PcaBasis Pca { get; init; }
+    public required string DataFingerprint { get; init; }
+    public required string Version { get; init; }
+
+    /// <summary>torch's global generator (dropout masks), as saved by <c>torch.random.get_rng_state</c>.</summary>
+    public required byte[] TorchRngState { get; init; }
+
+    public required IReadOnlyList<EpochMetrics> History { get; init; }
+    public EpochProgress Partial { get; init; } = EpochProgress.Empty;
+    public DateTimeOffset SavedAt { get; init; }
+}
+
+/// <summary>How a training run ended without an error.</summary>
+public enum TrainingOutcome
+{
+    /// <summary>All requested epochs ran.</summary>
+    Completed,
+
+    /// <summary>The schedule had dropped the rate as often as allowed and validation stopped improving.</summary>
+    Converged,
+
+    /// <summary>The time budget ran out; <c>--resume</c> continues.</summary>
+    TimeBudgetReached,
+}
+
+/// <summary><c>metrics.json</c> of a run.</summary>
+public sealed record RunMetrics(
+    string Version,
+    string Outcome,
+    IReadOnlyList<EpochMetrics> Epochs,
+    EvaluationReport? FinalValidation);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, UseStringEnumConverter = true,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(TrainingState))]
+[JsonSerializable(typeof(RunMetrics))]
+[JsonSerializable(typeof(EvaluationReport))]
+public sealed partial class TrainingJsonContext : JsonSerializerContext;
