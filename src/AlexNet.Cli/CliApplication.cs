@@ -13,6 +13,9 @@ public static class CliApplication
     {
         var root = new RootCommand("AlexNet.Pipeline: train, evaluate and run the 2012 AlexNet for bulk top-5 image labeling.");
         root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(LabelCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;

@@ -1,0 +1,192 @@
+using System.CommandLine;
+using System.Globalization;
+using AlexNet.Model.Data;
+using AlexNet.Model.Network;
+using AlexNet.Model.Training;
+using Spectre.Console;
+
+namespace AlexNet.Cli.Commands;
+
+/// <summary><c>alexnet train</c>: trains on a folder of class folders; checkpoints, resume, progress, summary.</summary>
+public static class TrainCommand
+{
+    /// <summary>Exit code when the loss diverged (NaN, Inf or absurd) and training stopped.</summary>
+    public const int Diverged = 3;
+
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "Training images: <data>/<class>/<image>.", Required = true };
+        var output = new Option<string>("--out") { Description = "Run folder: checkpoint, metrics.json, plots, model/.", Required = true };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs to train (paper: about 90).", DefaultValueFactory = _ => 90 };
+        var batch = new Option<int>("--batch") { Description = "Images per SGD step.", DefaultValueFactory = _ => 128 };
+        var lr = new Option<double>("--lr") { Description = "Initial learning rate (divided by 10 on plateaus, at most 3 times).", DefaultValueFactory = _ => 0.01 };
+        var patience = new Option<int>("--patience") { Description = "Epochs without better validation error before the rate drops.", DefaultValueFactory = _ => 3 };
+        var inputSize = new Option<int>("--input-size") { Description = "Side of the network's input crop (paper 224; 64 for 28x28 data).", DefaultValueFactory = _ => 224 };
+        var baseSize = new Option<int>("--base-size") { Description = "Side of the base image that crops come from (paper 256; 72 with input 64).", DefaultValueFactory = _ => 256 };
+        var layout = new Option<AlexNetLayout>("--layout") { Description = "Grouped (one device) or TwoTower (the paper's split).", DefaultValueFactory = _ => AlexNetLayout.Grouped };
+        var seed = new Option<int>("--seed") { Description = "Seed of weights, split, shuffling, augmentation and dropout.", DefaultValueFactory = _ => 1 };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the run folder's checkpoint." };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N steps (0: each epoch only).", DefaultValueFactory = _ => 0 };
+        var maxMinutes = new Option<double?>("--max-minutes") { Description = "Stop after M minutes: checkpoint, write the model, exit 0 (--resume continues)." };
+        var limit = new Option<int?>("--limit") { Description = "Use at most N images of each class." };
+        var positiveBias = new Option<double>("--positive-bias") { Description = "Initial bias of conv2, conv4, conv5, fc6, fc7 (paper 1; 0.1 as Caffe, because 1 stalled at chance here).", DefaultValueFactory = _ => 0.1 };
+        var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0: torch's default).", DefaultValueFactory = _ => 0 };
+        var parent = new Option<string?>("--parent-version") { Description = "Version of the model this one replaces (recorded in the manifest)." };
+
+        var command = new Command("train",
+            "Train AlexNet on a folder of class folders, with the paper's recipe.\n\n" +
+            "Example:\n  alexnet train --data data/fashion-mnist/train --out runs/fmnist --input-size 64 --base-size 72 --epochs 30 --checkpoint-every 200")
+        {
+            data, output, epochs, batch, lr, patience, inputSize, baseSize, layout, seed, resume, checkpointEvery, maxMinutes, limit,
+            positiveBias, threads, parent,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new TrainingOptions
+            {
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch),
+                LearningRate = parse.GetValue(lr),
+                Patience = parse.GetValue(patience),
+                InputSize = parse.GetValue(inputSize),
+                BaseSize = parse.GetValue(baseSize),
+                Layout = parse.GetValue(layout),
+                Seed = parse.GetValue(seed),
+                CheckpointEvery = parse.GetValue(checkpointEvery),
+                MaxDuration = parse.GetValue(maxMinutes) is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
+                LimitPerClass = parse.GetValue(limit),
+                PositiveBias = parse.GetValue(positiveBias),
+                TorchThreads = parse.GetValue(threads),
+                ParentVersion = parse.GetValue(parent),
+            };
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException error)
+            {
+                throw new CliException(error.Message, CliApplication.UsageError);
+            }
+            string dataPath = parse.GetValue(data)!;
+            if (!Directory.Exists(dataPath))
+                throw new CliException($"no data folder {dataPath}", CliApplication.UsageError);
+            string runDirectory = parse.GetValue(output)!;
+            TextWriter writer = parse.InvocationConfiguration.Output;
+            var console = CliConsole.For(writer);
+
+            ImageDataSet dataSet = await ImageDataSet.ListAsync(new FolderImageSource(dataPath), cancellationToken);
+            var trainer = new Trainer(options);
+            TrainingResult result;
+            try
+            {
+                result = CliConsole.IsInteractive(writer)
+                    ? await TrainWithProgressBarAsync(console, trainer, dataSet, runDirectory, parse.GetValue(resume), cancellationToken)
+                    : await trainer.RunAsync(dataSet, runDirectory, parse.GetValue(resume), new PlainProgress(writer), cancellationToken);
+            }
+            catch (TrainingDivergedException error)
+            {
+                throw new CliException(error.Message, Diverged);
+            }
+            catch (InvalidOperationException error)
+            {
+                throw new CliException(error.Message);
+            }
+            WriteSummary(console, result, runDirectory);
+            return 0;
+        });
+        return command;
+    }
+
+    private static async Task<TrainingResult> TrainWithProgressBarAsync(
+        IAnsiConsole console, Trainer trainer, ImageDataSet data, string runDirectory, bool resume, CancellationToken cancellationToken)
+    {
+        TrainingResult? result = null;
+        await console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .StartAsync(async context =>
+            {
+                ProgressTask task = context.AddTask("loading", maxValue: 1);
+                var progress = new Callback(p =>
+                {
+                    if (p.Phase == TrainingPhase.Training)
+                    {
+                        task.MaxValue = Math.Max(1, p.StepsPerEpoch);
+                        task.Value = p.Step;
+                        task.Description = Markup.Escape(
+                            $"epoch {p.Epoch}/{p.Epochs}  batch {p.Step}/{p.StepsPerEpoch}  loss {p.Loss:F4}  {p.ImagesPerSecond:F0} img/s  ETA {Format(p.Remaining)}");
+                    }
+                    else if (p.Message?.StartsWith("epoch ", StringComparison.Ordinal) == true)
+                    {
+                        console.WriteLine(p.Message);
+                    }
+                    else
+                    {
+                        task.Description = Markup.Escape(p.Message is null ? $"{p.Phase.ToString().ToLowerInvariant()} (epoch {p.Epoch})" : p.Message);
+                    }
+                });
+                result = await trainer.RunAsync(data, runDirectory, resume, progress, cancellationToken);
+                task.Value = task.MaxValue;
+            });
+        return result!;
+    }
+
+    private static void WriteSummary(IAnsiConsole console, TrainingResult result, string runDirectory)
+    {
+        var table = new Table().Title($"Training {result.Outcome}: model {Markup.Escape(result.Version)}")
+            .AddColumn("").AddColumn(new TableColumn("value").RightAligned());
+        EpochMetrics? last = result.History.Count > 0 ? result.History[^1] : null;
+        table.AddRow("epochs completed", result.CompletedEpochs.ToString(CultureInfo.InvariantCulture));
+        if (result.ResumedAtEpoch > 1 || result.ResumedAtStep > 0)
+            table.AddRow("resumed at", $"epoch {result.ResumedAtEpoch}, step {result.ResumedAtStep}");
+        table.AddRow("training / validation images", $"{result.TrainImages} / {result.ValidationImages}");
+        if (result.RejectedImages > 0)
+            table.AddRow("rejected images", result.RejectedImages.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("validation top-1 error", $"{result.FinalValidation.Top1Error:P2}");
+        table.AddRow("validation top-5 error", $"{result.FinalValidation.Top5Error:P2}");
+        table.AddRow("validation loss", $"{result.FinalValidation.Loss:F4}");
+        if (last is not null)
+        {
+            table.AddRow("last epoch train loss", $"{last.TrainLoss:F4}");
+            table.AddRow("last epoch learning rate", $"{last.LearningRate:G3}");
+            table.AddRow("last epoch training img/s", $"{last.ImagesPerSecond:F1}");
+        }
+        table.AddRow("model", Markup.Escape(result.ModelDirectory));
+        table.AddRow("metrics and plots", Markup.Escape(Path.GetFullPath(runDirectory)));
+        console.Write(table);
+    }
+
+    private static string Format(TimeSpan? span) =>
+        span is { } s ? (s.TotalHours >= 1 ? $"{(int)s.TotalHours}h{s.Minutes:D2}m" : $"{s.Minutes}m{s.Seconds:D2}s") : "-";
+
+    /// <summary>Calls back on the reporting thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
+    private sealed class Callback(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+
+    /// <summary>Plain lines for logs: phase changes, about ten lines an epoch, and the end of every epoch.</summary>
+    private sealed class PlainProgress(TextWriter output) : IProgress<TrainingProgress>
+    {
+        private TrainingPhase? lastPhase;
+
+        public void Report(TrainingProgress p)
+        {
+            bool phaseChanged = p.Phase != lastPhase;
+            lastPhase = p.Phase;
+            if (p.Phase != TrainingPhase.Training)
+            {
+                if (phaseChanged || p.Message is not null)
+                    output.WriteLine(p.Message ?? $"{p.Phase.ToString().ToLowerInvariant()} (epoch {p.Epoch})");
+                return;
+            }
+            int every = Math.Max(1, p.StepsPerEpoch / 10);
+            if (p.Step % every == 0 || p.Step == p.StepsPerEpoch)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"epoch {p.Epoch}/{p.Epochs} batch {p.Step}/{p.StepsPerEpoch} loss {p.Loss:F4} {p.ImagesPerSecond:F0} img/s elapsed {Format(p.Elapsed)} ETA {Format(p.Remaining)}"));
+                output.Flush();
+            }
+        }
+    }
+}
