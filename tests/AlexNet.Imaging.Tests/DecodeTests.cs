@@ -126,6 +126,19 @@ public class DecodeTests
         AssertNear(result.Image, 50, 10, (0, 0, 0), tolerance: 0); // index 1 is fully transparent
     }
 
+    [Theory]
+    [InlineData(0, 255, 255, 0, 255, 0, 0)]
+    [InlineData(0, 0, 0, 0, 255, 255, 255)]
+    [InlineData(0, 0, 0, 255, 0, 0, 0)]
+    [InlineData(255, 0, 255, 0, 0, 255, 0)]
+    public void CmykJpegDecodesToRgb(byte c, byte m, byte y, byte k, int r, int g, int b)
+    {
+        var result = decoder.Decode(CmykJpegWriter.Solid(48, 40, c, m, y, k), 32);
+
+        Assert.True(result.IsDecoded, result.ToString());
+        AssertNear(result.Image, 16, 16, (r, g, b), tolerance: 3);
+    }
+
     [Fact]
     public void SixteenBitPngDecodesToEightBitRgb()
     {

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using AlexNet.Testing;
 using SkiaSharp;
 
@@ -15,6 +16,18 @@ public class LimitsTests
         Assert.Equal(80_000_000, limits.MaxPixels);
         Assert.Equal(1000, limits.MaxFrames);
         Assert.Equal((1, 1), (limits.MinWidth, limits.MinHeight));
+    }
+
+    [Fact]
+    public void NonPositiveLimitsFailValidation()
+    {
+        var results = new List<ValidationResult>();
+
+        var good = new ImageLimits();
+        Assert.True(Validator.TryValidateObject(good, new ValidationContext(good), results, validateAllProperties: true));
+        var bad = new ImageLimits { MaxWidth = 0, MaxFrames = -1 };
+        Assert.False(Validator.TryValidateObject(bad, new ValidationContext(bad), results, validateAllProperties: true));
+        Assert.Equal(["MaxWidth", "MaxFrames"], results.SelectMany(r => r.MemberNames));
     }
 
     [Fact]
