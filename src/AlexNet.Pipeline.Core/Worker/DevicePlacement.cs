@@ -1,0 +1,105 @@
+using System.Globalization;
+using AlexNet.Model.Network;
+using static TorchSharp.torch;
+
+namespace AlexNet.Pipeline.Worker;
+
+/// <summary>
+/// Where the network runs: its layout and one or two devices (<c>cpu</c>, <c>cuda:N</c>). Decided once at start from
+/// the CUDA devices torch sees and the <c>Worker:Device</c> and <c>Worker:Layout</c> settings.
+/// </summary>
+public sealed record DevicePlacement(AlexNetLayout Layout, IReadOnlyList<string> Devices)
+{
+    public const string Auto = "auto";
+
+    /// <summary>
+    /// The placement for <paramref name="cudaDeviceCount"/> visible CUDA devices. <c>auto</c>: two or more devices
+    /// give the paper's two towers on cuda:0 and cuda:1, one gives the grouped network on cuda:0, none the grouped
+    /// network on the CPU. An explicit device list or layout overrides either half; one device with TwoTower puts
+    /// both towers on it, two devices with Grouped use the first.
+    /// </summary>
+    /// <exception cref="ArgumentException">A setting does not parse or asks for a device that is not there; the message names the setting.</exception>
+    public static DevicePlacement Decide(int cudaDeviceCount, string device = Auto, string layout = Auto)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(cudaDeviceCount);
+        var (devices, deviceError) = ParseDevices(device);
+        var (requested, layoutError) = ParseLayout(layout);
+        if (deviceError is not null)
+            throw new ArgumentException(deviceError, nameof(device));
+        if (layoutError is not null)
+            throw new ArgumentException(layoutError, nameof(layout));
+
+        devices ??= cudaDeviceCount switch
+        {
+            0 => ["cpu"],
+            1 => ["cuda:0"],
+            _ => requested == AlexNetLayout.Grouped ? ["cuda:0"] : ["cuda:0", "cuda:1"],
+        };
+        foreach (string name in devices.Where(d => d.StartsWith("cuda", StringComparison.Ordinal)))
+        {
+            int index = int.Parse(name.AsSpan(5), CultureInfo.InvariantCulture);
+            if (index >= cudaDeviceCount)
+            {
+                throw new ArgumentException(
+                    $"Worker:Device asks for {name}, but torch sees {cudaDeviceCount} CUDA device(s){(cudaDeviceCount == 0 ? " (a CPU build of libtorch, or no driver)" : "")}.",
+                    nameof(device));
+            }
+        }
+
+        AlexNetLayout chosen = requested ?? (devices.Count >= 2 ? AlexNetLayout.TwoTower : AlexNetLayout.Grouped);
+        if (chosen == AlexNetLayout.Grouped && devices.Count > 1)
+            devices = [devices[0]];
+        return new DevicePlacement(chosen, devices);
+    }
+
+    /// <summary>The placement for this machine: <see cref="Decide"/> with the CUDA device count torch reports.</summary>
+    public static DevicePlacement ForThisMachine(WorkerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Decide(cuda.is_available() ? cuda.device_count() : 0, options.Device, options.Layout);
+    }
+
+    /// <summary>The devices as torch devices, in tower order.</summary>
+    public IReadOnlyList<Device> TorchDevices() => Devices.Select(d => device(d)).ToArray();
+
+    public override string ToString() => $"{Layout} on {string.Join(" + ", Devices)}";
+
+    /// <summary>Devices named by a setting (null for <c>auto</c>), or why the setting is wrong.</summary>
+    public static (IReadOnlyList<string>? Devices, string? Error) ParseDevices(string setting)
+    {
+        const string Expected = "auto, cpu, cuda, cuda:N, or two devices such as 'cuda:0,cuda:1'";
+        if (string.IsNullOrWhiteSpace(setting))
+            return (null, $"Worker:Device must be set: {Expected}.");
+        string trimmed = setting.Trim();
+        if (trimmed.Equals(Auto, StringComparison.OrdinalIgnoreCase))
+            return (null, null);
+
+        var devices = new List<string>();
+        foreach (string part in trimmed.Split(',', StringSplitOptions.TrimEntries))
+        {
+            string lower = part.ToLowerInvariant();
+            if (lower == "cpu")
+                devices.Add("cpu");
+            else if (lower == "cuda")
+                devices.Add("cuda:0");
+            else if (lower.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(lower.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out int index) && index < 64)
+                devices.Add($"cuda:{index}");
+            else
+                return (null, $"Worker:Device '{setting}' is not understood: '{part}' is not a device. Expected {Expected}.");
+        }
+        if (devices.Count > 2)
+            return (null, $"Worker:Device '{setting}' names {devices.Count} devices; the network splits over at most 2.");
+        return (devices, null);
+    }
+
+    /// <summary>The layout named by a setting (null for <c>auto</c>), or why the setting is wrong.</summary>
+    public static (AlexNetLayout? Layout, string? Error) ParseLayout(string setting)
+    {
+        if (string.IsNullOrWhiteSpace(setting) || setting.Trim().Equals(Auto, StringComparison.OrdinalIgnoreCase))
+            return (null, null);
+        string name = setting.Trim();
+        return !char.IsAsciiDigit(name[0]) && Enum.TryParse(name, ignoreCase: true, out AlexNetLayout layout) && Enum.IsDefined(layout)
+            ? (layout, null)
+            : (null, $"Worker:Layout '{setting}' is not understood. Expected auto, Grouped or TwoTower.");
+    }
+}

@@ -1,0 +1,385 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Threading.Channels;
+using AlexNet.Imaging;
+using AlexNet.Model.Inference;
+using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Labeling;
+using AlexNet.Pipeline.Messaging;
+using AlexNet.Pipeline.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AlexNet.Pipeline.Worker;
+
+/// <summary>What one round of messages came to.</summary>
+public sealed record LabelRoundResult(int Completed, int Abandoned, int DeadLettered, int LockLost)
+{
+    public static LabelRoundResult Empty { get; } = new(0, 0, 0, 0);
+}
+
+/// <summary>
+/// The label worker's unit of work: a round of received <see cref="LabelRequest"/> messages. Poison messages are
+/// dead-lettered at once; the rest are grouped by batch (and crop mode) and each group's images labeled in one
+/// <see cref="LabelingEngine"/> run while every message's lock is renewed. A message is completed only once each of
+/// its images has a durable outcome (a label or rejected record, or the image is gone) and, for an orchestration
+/// chunk, its <c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.done.json</c> marker is written; otherwise it is abandoned
+/// and comes back, and the queue dead-letters it after its maximum delivery count.
+/// </summary>
+public sealed partial class LabelQueueProcessor
+{
+    private readonly IBlobStore store;
+    private readonly ModelHolder models;
+    private readonly ImageDecoder decoder;
+    private readonly WorkerOptions options;
+    private readonly WorkerTelemetry telemetry;
+    private readonly QueueHealth health;
+    private readonly TimeProvider time;
+    private readonly ILoggerFactory loggers;
+    private readonly ILogger logger;
+
+    public LabelQueueProcessor(
+        IWorkQueueFactory queues,
+        IBlobStore store,
+        ModelHolder models,
+        ImageDecoder decoder,
+        IOptions<WorkerOptions> options,
+        WorkerTelemetry telemetry,
+        QueueHealth health,
+        TimeProvider time,
+        ILoggerFactory loggers)
+    {
+        ArgumentNullException.ThrowIfNull(queues);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggers);
+        this.options = options.Value;
+        Queue = queues.GetQueue(this.options.Queue);
+        this.store = store;
+        this.models = models;
+        this.decoder = decoder;
+        this.telemetry = telemetry;
+        this.health = health;
+        this.time = time;
+        this.loggers = loggers;
+        logger = loggers.CreateLogger<LabelQueueProcessor>();
+    }
+
+    public IWorkQueue Queue { get; }
+
+    public ModelHolder Models => models;
+
+    /// <summary>Waits up to <c>Worker:ReceiveWait</c> for messages and takes up to <c>Worker:MaxMessagesPerReceive</c>; records whether the queue answered.</summary>
+    public async Task<IReadOnlyList<ReceivedMessage>> ReceiveAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            IReadOnlyList<ReceivedMessage> messages = await Queue.ReceiveAsync(options.MaxMessagesPerReceive, options.ReceiveWait, cancellationToken).ConfigureAwait(false);
+            health.Succeeded(Queue.Name);
+            return messages;
+        }
+        catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            health.Failed(Queue.Name, error);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Handles a round of messages to the end: each one is completed, abandoned or dead-lettered before this returns
+    /// (unless its lock was lost, when the queue delivers it again anyway).
+    /// </summary>
+    /// <param name="stopping">When it fires, groups not started yet are abandoned rather than run.</param>
+    /// <param name="abort">Cancels a run in progress; its messages are abandoned (records already written stay, and count next time).</param>
+    public async Task<LabelRoundResult> ProcessAsync(IReadOnlyList<ReceivedMessage> messages, CancellationToken stopping = default, CancellationToken abort = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        if (messages.Count == 0)
+            return LabelRoundResult.Empty;
+
+        var tally = new Tally();
+        var valid = new List<(ReceivedMessage Message, ValidLabelRequest Request)>();
+        DateTimeOffset now = time.GetUtcNow();
+        foreach (ReceivedMessage message in messages)
+        {
+            telemetry.RecordLag(now - message.EnqueuedAt);
+            var (request, error) = LabelRequestReader.Read(message.Body, options.CropMode);
+            if (request is not null)
+                valid.Add((message, request));
+            else
+                await DeadLetterAsync(message, $"invalid label request: {error}", tally).ConfigureAwait(false);
+        }
+
+        await using var renewer = new MessageLockRenewer(Queue, valid.Select(v => v.Message), options.LockRenewInterval, time, logger);
+        var groups = valid.GroupBy(v => (v.Request.Request.Batch, v.Request.CropMode)).ToList();
+        foreach (var group in groups)
+        {
+            var members = group.ToList();
+            if (stopping.IsCancellationRequested || abort.IsCancellationRequested)
+            {
+                LogNotStarted(logger, group.Key.Batch, members.Count);
+                foreach (var (message, _) in members)
+                    await AbandonAsync(renewer, message, tally).ConfigureAwait(false);
+                continue;
+            }
+            await RunGroupAsync(group.Key.Batch, group.Key.CropMode, members, renewer, tally, abort).ConfigureAwait(false);
+        }
+        return tally.Result();
+    }
+
+    private async Task RunGroupAsync(
+        string batch, CropMode cropMode, List<(ReceivedMessage Message, ValidLabelRequest Request)> members, MessageLockRenewer renewer, Tally tally, CancellationToken abort)
+    {
+        long started = time.GetTimestamp();
+        var images = members.SelectMany(m => m.Request.Request.Paths.Select(p => (m.Request.Request.Container, Path: p))).Distinct().ToList();
+        using Activity? activity = WorkerTelemetry.Source.StartActivity(
+            ActivityKind.Consumer, parentContext: default, name: "label batch", links: Links(members.Select(m => m.Request.Request.TraceParent)));
+        activity?.SetTag("alexnet.batch", batch);
+        activity?.SetTag("alexnet.messages", members.Count);
+        activity?.SetTag("alexnet.images", images.Count);
+
+        var outcomes = new ConcurrentDictionary<(string Container, string Path), ItemResult>();
+        string modelVersion;
+        try
+        {
+            using ModelLease lease = models.Acquire();
+            modelVersion = lease.Model.Version;
+            activity?.SetTag("alexnet.model.version", modelVersion);
+            var engine = new LabelingEngine(lease.Classifier, store, decoder, options.LabelingOptions(cropMode), time, loggers.CreateLogger<LabelingEngine>());
+            var found = Channel.CreateUnbounded<ImageRef>(new UnboundedChannelOptions { SingleReader = true });
+            using var lookupsDone = CancellationTokenSource.CreateLinkedTokenSource(abort);
+            Task lookups = LookUpAsync(images, found.Writer, outcomes, lookupsDone.Token);
+            try
+            {
+                LabelRunResult result = await engine.RunAsync(batch, new BlobImageSource(store, members[0].Request.Request.Container), found.Reader.ReadAllAsync(abort), null, abort)
+                    .ConfigureAwait(false);
+                foreach (ItemResult item in result.Items)
+                    outcomes[(item.Image.Container, item.Image.Path)] = item;
+            }
+            finally
+            {
+                // The engine stops reading on a failure; the lookups must not outlive the run either way.
+                await lookupsDone.CancelAsync().ConfigureAwait(false);
+                await lookups.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+        catch (Exception error)
+        {
+            if (error is OperationCanceledException && abort.IsCancellationRequested)
+                LogRunCut(logger, batch, members.Count);
+            else
+                LogRunFailed(logger, error, batch, members.Count);
+            activity?.SetStatus(ActivityStatusCode.Error, error.Message);
+            foreach (var (message, _) in members)
+                await AbandonAsync(renewer, message, tally).ConfigureAwait(false);
+            telemetry.RecordRun(0, 0, 0, images.Count, time.GetElapsedTime(started).TotalSeconds);
+            return;
+        }
+
+        double seconds = time.GetElapsedTime(started).TotalSeconds;
+        var counts = Count(images, outcomes);
+        foreach (var (message, request) in members)
+            await SettleAsync(message, request.Request, outcomes, modelVersion, seconds, renewer, tally).ConfigureAwait(false);
+
+        seconds = time.GetElapsedTime(started).TotalSeconds;
+        telemetry.RecordRun(counts.Labeled, counts.AlreadyLabeled, counts.Rejected, counts.Failed, seconds);
+        activity?.SetTag("alexnet.labeled", counts.Labeled);
+        activity?.SetTag("alexnet.already_labeled", counts.AlreadyLabeled);
+        activity?.SetTag("alexnet.rejected", counts.Rejected);
+        activity?.SetTag("alexnet.vanished", counts.Vanished);
+        activity?.SetTag("alexnet.failed", counts.Failed);
+        if (counts.Failed > 0)
+            activity?.SetStatus(ActivityStatusCode.Error, $"{counts.Failed} image(s) failed");
+        LogBatchDone(logger, batch, members.Count, images.Count, counts.Labeled, counts.AlreadyLabeled, counts.Rejected, counts.Vanished, counts.Failed, seconds, modelVersion);
+    }
+
+    /// <summary>Each image's current entry: its ETag lets the engine skip one already labeled without downloading it; a missing one is Vanished.</summary>
+    private Task LookUpAsync(
+        List<(string Container, string Path)> images, ChannelWriter<ImageRef> found, ConcurrentDictionary<(string Container, string Path), ItemResult> outcomes, CancellationToken abort) =>
+        Task.Run(async () =>
+        {
+            try
+            {
+                await Parallel.ForEachAsync(images, new ParallelOptions { MaxDegreeOfParallelism = options.DecodeParallelism * 2, CancellationToken = abort }, async (image, ct) =>
+                {
+                    var placeholder = new ImageRef(image.Container, image.Path, 0, "");
+                    try
+                    {
+                        BlobEntry? entry = await store.GetEntryAsync(image.Container, image.Path, ct).ConfigureAwait(false);
+                        if (entry is null)
+                            outcomes[image] = new ItemResult(placeholder, LabelOutcome.Vanished, "the image does not exist");
+                        else
+                            await found.WriteAsync(new ImageRef(entry.Container, entry.Name, entry.Size, entry.ETag), ct).ConfigureAwait(false);
+                    }
+                    catch (Exception error) when (error is not OperationCanceledException)
+                    {
+                        outcomes[image] = new ItemResult(placeholder, LabelOutcome.Failed, error.Message);
+                    }
+                }).ConfigureAwait(false);
+            }
+            finally
+            {
+                found.TryComplete();
+            }
+        }, CancellationToken.None);
+
+    private async Task SettleAsync(
+        ReceivedMessage message, LabelRequest request, ConcurrentDictionary<(string Container, string Path), ItemResult> outcomes,
+        string modelVersion, double seconds, MessageLockRenewer renewer, Tally tally)
+    {
+        var paths = request.Paths.Distinct(StringComparer.Ordinal).Select(p => (request.Container, p)).ToList();
+        var counts = Count(paths, outcomes);
+        if (counts.Failed > 0)
+        {
+            string first = paths.Select(p => outcomes.GetValueOrDefault(p)).FirstOrDefault(r => r is null || r.Outcome == LabelOutcome.Failed)?.Detail ?? "no outcome";
+            LogMessageFailed(logger, message.MessageId, request.Batch, request.Chunk, counts.Failed, paths.Count, first, message.DeliveryCount);
+            await AbandonAsync(renewer, message, tally).ConfigureAwait(false);
+            return;
+        }
+
+        if (!request.IsIngest)
+        {
+            var done = new ChunkDone(
+                request.Batch, request.Chunk, paths.Count, counts.Labeled, counts.AlreadyLabeled, counts.Rejected, 0, seconds,
+                modelVersion, options.WorkerName, time.GetUtcNow());
+            try
+            {
+                // Create-if-absent: a redelivered chunk keeps the marker of the run that finished it first.
+                await store.CreateIfAbsentAsync(
+                    PipelineNames.RunsContainer, PipelineNames.ChunkDoneBlob(request.Batch, request.Chunk),
+                    BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(done, ContractsJsonContext.Default.ChunkDone)), "application/json",
+                    CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception error)
+            {
+                LogMarkerFailed(logger, error, request.Batch, request.Chunk);
+                await AbandonAsync(renewer, message, tally).ConfigureAwait(false);
+                return;
+            }
+        }
+        await CompleteAsync(renewer, message, tally).ConfigureAwait(false);
+    }
+
+    private static (int Labeled, int AlreadyLabeled, int Rejected, int Vanished, int Failed) Count(
+        IEnumerable<(string Container, string Path)> paths, ConcurrentDictionary<(string Container, string Path), ItemResult> outcomes)
+    {
+        int labeled = 0, already = 0, rejected = 0, vanished = 0, failed = 0;
+        foreach (var path in paths)
+        {
+            switch (outcomes.TryGetValue(path, out ItemResult? result) ? result.Outcome : LabelOutcome.Failed)
+            {
+                case LabelOutcome.Labeled: labeled++; break;
+                case LabelOutcome.AlreadyLabeled: already++; break;
+                case LabelOutcome.Rejected: rejected++; break;
+                case LabelOutcome.Vanished: vanished++; break;
+                default: failed++; break;
+            }
+        }
+        return (labeled, already, rejected, vanished, failed);
+    }
+
+    private async Task CompleteAsync(MessageLockRenewer renewer, ReceivedMessage message, Tally tally)
+    {
+        if (!await ReleaseAsync(renewer, message, tally).ConfigureAwait(false))
+            return;
+        try
+        {
+            await Queue.CompleteAsync(message, CancellationToken.None).ConfigureAwait(false);
+            telemetry.MessageCompleted();
+            Interlocked.Increment(ref tally.Completed);
+        }
+        catch (Exception error)
+        {
+            // Not completed means delivered again; the records and marker are written, so that delivery is a no-op.
+            LogSettleFailed(logger, error, "complete", message.MessageId);
+            Interlocked.Increment(ref tally.LockLost);
+        }
+    }
+
+    private async Task AbandonAsync(MessageLockRenewer renewer, ReceivedMessage message, Tally tally)
+    {
+        if (!await ReleaseAsync(renewer, message, tally).ConfigureAwait(false))
+            return;
+        try
+        {
+            await Queue.AbandonAsync(message, CancellationToken.None).ConfigureAwait(false);
+            telemetry.MessageAbandoned();
+            Interlocked.Increment(ref tally.Abandoned);
+        }
+        catch (Exception error)
+        {
+            // The lock runs out by itself, with the same effect, only later.
+            LogSettleFailed(logger, error, "abandon", message.MessageId);
+            Interlocked.Increment(ref tally.LockLost);
+        }
+    }
+
+    private async Task DeadLetterAsync(ReceivedMessage message, string reason, Tally tally)
+    {
+        LogDeadLettered(logger, message.MessageId, Queue.Name, reason);
+        try
+        {
+            await Queue.DeadLetterAsync(message, reason, CancellationToken.None).ConfigureAwait(false);
+            telemetry.MessageDeadLettered();
+            Interlocked.Increment(ref tally.DeadLettered);
+        }
+        catch (Exception error)
+        {
+            LogSettleFailed(logger, error, "dead-letter", message.MessageId);
+            Interlocked.Increment(ref tally.LockLost);
+        }
+    }
+
+    /// <summary>Stops renewing; false (and counted) when the lock was already found lost, so there is nothing to settle.</summary>
+    private static async Task<bool> ReleaseAsync(MessageLockRenewer renewer, ReceivedMessage message, Tally tally)
+    {
+        await renewer.ReleaseAsync(message).ConfigureAwait(false);
+        if (!renewer.IsLost(message))
+            return true;
+        Interlocked.Increment(ref tally.LockLost);
+        return false;
+    }
+
+    private static IEnumerable<ActivityLink> Links(IEnumerable<string?> traceParents)
+    {
+        foreach (string? traceParent in traceParents.Distinct(StringComparer.Ordinal))
+        {
+            if (traceParent is not null && ActivityContext.TryParse(traceParent, null, out ActivityContext context))
+                yield return new ActivityLink(context);
+        }
+    }
+
+    private sealed class Tally
+    {
+        public int Completed;
+        public int Abandoned;
+        public int DeadLettered;
+        public int LockLost;
+
+        public LabelRoundResult Result() => new(Completed, Abandoned, DeadLettered, LockLost);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {Batch}: {Messages} message(s), {Images} image(s): {Labeled} labeled, {Already} already labeled, {Rejected} rejected, {Vanished} vanished, {Failed} failed in {Seconds:F2} s with model {Model}")]
+    private static partial void LogBatchDone(ILogger logger, string batch, int messages, int images, int labeled, int already, int rejected, int vanished, int failed, double seconds, string model);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} dead-lettered from {Queue}: {Reason}")]
+    private static partial void LogDeadLettered(ILogger logger, string messageId, string queue, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} (batch {Batch}, chunk {Chunk}) abandoned: {Failed} of {Images} image(s) failed, first: {Detail} (delivery {DeliveryCount})")]
+    private static partial void LogMessageFailed(ILogger logger, string messageId, string batch, string chunk, int failed, int images, string detail, int deliveryCount);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Labeling run of batch {Batch} failed; abandoning its {Messages} message(s)")]
+    private static partial void LogRunFailed(ILogger logger, Exception error, string batch, int messages);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Labeling run of batch {Batch} was cut short by shutdown; abandoning its {Messages} message(s) for redelivery")]
+    private static partial void LogRunCut(ILogger logger, string batch, int messages);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: batch {Batch} not started, abandoning its {Messages} message(s) for redelivery")]
+    private static partial void LogNotStarted(ILogger logger, string batch, int messages);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Chunk marker of batch {Batch}, chunk {Chunk} could not be written; abandoning the message")]
+    private static partial void LogMarkerFailed(ILogger logger, Exception error, string batch, string chunk);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not {Action} message {MessageId}; it will be delivered again")]
+    private static partial void LogSettleFailed(ILogger logger, Exception error, string action, string messageId);
+}

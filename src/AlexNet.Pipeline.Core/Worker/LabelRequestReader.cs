@@ -1,0 +1,80 @@
+using System.Text.Json;
+using AlexNet.Model.Inference;
+using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Labeling;
+
+namespace AlexNet.Pipeline.Worker;
+
+/// <summary>A label request that passed every check, with its crop mode resolved.</summary>
+public sealed record ValidLabelRequest(LabelRequest Request, CropMode CropMode);
+
+/// <summary>
+/// Reads and checks a label request body. A request that fails here can never succeed, however often it is
+/// delivered, so the worker dead-letters it at once with the reason this returns.
+/// </summary>
+public static class LabelRequestReader
+{
+    public const int MaxPathLength = 1024;
+
+    /// <summary>The request, or why it is poison.</summary>
+    public static (ValidLabelRequest? Request, string? Error) Read(BinaryData body, CropMode defaultCropMode)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        LabelRequest request;
+        try
+        {
+            request = ContractSerializer.FromBinary<LabelRequest>(body);
+        }
+        catch (Exception error) when (error is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            return (null, $"body is not a LabelRequest: {error.Message}");
+        }
+
+        // Positional records deserialize missing properties as null; the contract has none optional but these two.
+        if (request.Batch is null || request.Chunk is null || request.Container is null || request.Paths is null)
+            return (null, "LabelRequest lacks batch, chunk, container or paths");
+        try
+        {
+            LabelPaths.ValidateBatch(request.Batch);
+        }
+        catch (ArgumentException error)
+        {
+            return (null, error.Message);
+        }
+        if (!IsSegment(request.Chunk))
+            return (null, $"chunk id '{request.Chunk}' must be 1-128 letters, digits, '-', '_' or '.'");
+        if (!IsContainerName(request.Container))
+            return (null, $"container '{request.Container}' is not a valid container name (3-63 lowercase letters, digits and single hyphens)");
+        foreach (string? path in request.Paths)
+        {
+            if (path is null || !IsBlobPath(path))
+                return (null, $"path '{path}' is not a valid blob path (1-{MaxPathLength} characters, '/'-separated, no empty, '.' or '..' segments)");
+        }
+
+        CropMode? cropMode = ParseCropMode(request.CropMode, defaultCropMode);
+        if (cropMode is null)
+            return (null, $"crop mode '{request.CropMode}' is not 'center' or 'ten-crop'");
+        return (new ValidLabelRequest(request, cropMode.Value), null);
+    }
+
+    /// <summary><c>center</c> (or <c>centre</c>) and <c>ten-crop</c> (or <c>tencrop</c>, <c>10-crop</c>); null for anything else.</summary>
+    public static CropMode? ParseCropMode(string? value, CropMode defaultCropMode) =>
+        value?.Trim().ToLowerInvariant() switch
+        {
+            null or "" => defaultCropMode,
+            "center" or "centre" => CropMode.Center,
+            "ten-crop" or "tencrop" or "10-crop" => CropMode.TenCrop,
+            _ => null,
+        };
+
+    private static bool IsSegment(string value) =>
+        value.Length is > 0 and <= 128 && value is not "." and not ".." && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    private static bool IsContainerName(string value) =>
+        value.Length is >= 3 and <= 63 && char.IsAsciiLetterOrDigit(value[0]) && char.IsAsciiLetterOrDigit(value[^1])
+        && value.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-') && !value.Contains("--", StringComparison.Ordinal);
+
+    private static bool IsBlobPath(string value) =>
+        value.Length is > 0 and <= MaxPathLength && !value.Contains('\\', StringComparison.Ordinal) && !value.Any(char.IsControl)
+        && value.Split('/').All(segment => segment.Length > 0 && segment is not "." and not "..");
+}
