@@ -69,6 +69,12 @@ public sealed class ImageDecoder(ImageLimits limits)
                 return Rejected(RejectionCode.Corrupt, Reasons.Format($"The {name} header passed the probe but Skia could not read it."), header);
             }
 
+            // Only the five codecs the probe vetted may run, whatever else Skia's own sniffing would pick.
+            if (codec.EncodedFormat != ToSkia(header.Format))
+            {
+                return Rejected(RejectionCode.DecodeFailed, Reasons.Format($"The content reads as {name} by its signature but Skia took it for {codec.EncodedFormat}."), header);
+            }
+
             // Skia's own reading of the header is the one the decode follows: hold it to the same limits.
             var info = codec.Info;
             if (Reasons.CheckDimensions(name, info.Width, info.Height, Limits, header) is { } outOfBounds)
@@ -240,6 +246,15 @@ public sealed class ImageDecoder(ImageLimits limits)
 
         return new RgbImage(n, n, rgb);
     }
+
+    private static SKEncodedImageFormat ToSkia(ImageFormat format) => format switch
+    {
+        ImageFormat.Jpeg => SKEncodedImageFormat.Jpeg,
+        ImageFormat.Png => SKEncodedImageFormat.Png,
+        ImageFormat.Gif => SKEncodedImageFormat.Gif,
+        ImageFormat.Bmp => SKEncodedImageFormat.Bmp,
+        _ => SKEncodedImageFormat.Webp,
+    };
 
     private static RejectionCode CodeFor(SKCodecResult result) => result switch
     {
