@@ -1,6 +1,11 @@
 namespace AlexNet.Pipeline.Orchestrations;
 
 /// <summary>Input of the LabelBatch orchestration; its instance id is the batch id, so a second start is a no-op.</summary>
+/// <param name="Prefix">Blob name prefix to label; null means <c>&lt;batch&gt;/</c>.</param>
+/// <param name="ChunkTimeoutSeconds">A chunk group that sees no chunk finish for this long sends its missing chunks again.</param>
+/// <param name="MaxResends">Resend rounds per chunk group before the batch fails.</param>
+/// <param name="ChunksPerGroup">Chunks per sub-orchestration: bounds each history and each fan-out.</param>
+/// <param name="PollsPerHistory">Polls before a waiting loop continues as new, so its history stays short.</param>
 public sealed record LabelBatchInput(
     string Batch,
     string Container = Contracts.PipelineNames.IncomingContainer,
@@ -10,7 +15,9 @@ public sealed record LabelBatchInput(
     double MinConfidence = 0.5,
     int ChunkTimeoutSeconds = 600,
     int MaxResends = 3,
-    int PollSeconds = 15);
+    int PollSeconds = 15,
+    int ChunksPerGroup = 50,
+    int PollsPerHistory = 60);
 
 /// <summary>Input of the Retrain orchestration.</summary>
 public sealed record RetrainInput(
@@ -61,3 +68,62 @@ public interface IOrchestrationClient
 
     Task<OrchestrationStatus> GetStatusAsync(string instanceId, CancellationToken cancellationToken = default);
 }
+
+/// <summary>What LabelBatch returns: counts and where the batch files are, never the labels themselves.</summary>
+/// <param name="Images">Images the listing found, so chunked and sent.</param>
+/// <param name="Labeled">Images with a label record once the batch finished (from the records, not the chunks).</param>
+/// <param name="Resends">Chunks sent again because their completion marker did not appear in time.</param>
+/// <param name="SummaryBlob">Where <c>summary.json</c> is, as <c>container/name</c>.</param>
+public sealed record BatchResult(
+    string Batch,
+    int Images,
+    int Chunks,
+    int Labeled,
+    int Rejected,
+    int NeedsReview,
+    int Failed,
+    int Resends,
+    double Seconds,
+    double ImagesPerSecond,
+    string SummaryBlob);
+
+/// <summary>Progress of LabelBatch as its custom status: a few numbers, far below the 16 KB custom-status limit.</summary>
+/// <param name="Phase">listing, sending, labeling, reporting or done.</param>
+/// <param name="EtaSeconds">Seconds left at the rate so far; null until a chunk is done.</param>
+public sealed record LabelBatchProgress(
+    string Phase,
+    int ChunksDone,
+    int Chunks,
+    int ImagesDone,
+    int Images,
+    double ImagesPerSecond,
+    int? EtaSeconds);
+
+public enum RetrainOutcome
+{
+    /// <summary>The training set has not changed since the current model was trained on it.</summary>
+    Skipped,
+
+    /// <summary>The candidate passed the gate and is now current.</summary>
+    Promoted,
+
+    /// <summary>The candidate did worse than the gate allows; the current model stays.</summary>
+    Rejected,
+}
+
+/// <summary>What Retrain returns. Errors are fractions (0.12 = 12%); the candidate fields are null when skipped.</summary>
+public sealed record RetrainResult(
+    RetrainOutcome Outcome,
+    string Dataset,
+    string Fingerprint,
+    string? JobId,
+    string? CandidateVersion,
+    string? CurrentVersion,
+    double? CandidateTop1Error,
+    double? CandidateTop5Error,
+    double? CurrentTop1Error,
+    double? CurrentTop5Error,
+    int? ValidationImages,
+    int? Top1Changed,
+    string Reason,
+    string? MetricsBlob);

@@ -1,0 +1,106 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AlexNet.Model.Evaluation;
+using AlexNet.Pipeline.Contracts;
+
+namespace AlexNet.Pipeline.Orchestrations;
+
+/// <summary>The training set as it is now, and what the current model was trained on.</summary>
+/// <param name="Fingerprint">Of the listing of <c>training/&lt;dataset&gt;/</c>: <see cref="AlexNet.Model.Data.ImageDataSet.Fingerprint"/>, the value the trainer stamps on its manifests.</param>
+public sealed record FingerprintResult(string Fingerprint, int Images, int Classes, string? CurrentVersion, string? CurrentFingerprint);
+
+/// <summary>Custom status of Retrain.</summary>
+/// <param name="Phase">fingerprinting, training, evaluating, promoting, reporting or done.</param>
+public sealed record RetrainProgress(string Phase, string? JobId, string? CandidateVersion);
+
+/// <param name="Deadline">Orchestration time after which the wait fails.</param>
+public sealed record TrainWaitInput(string JobId, DateTime Deadline, int PollSeconds, int PollsPerHistory);
+
+public sealed record EvaluateCandidateInput(string JobId, string Dataset, string CandidateVersion, string? CurrentVersion, int Seed);
+
+/// <summary>A model's scores on the validation set. Errors are fractions.</summary>
+public sealed record ModelScore(string Version, int Images, double Top1Error, double Top5Error, double Loss);
+
+/// <summary>A validation image whose top-1 label differs between the current model and the candidate.</summary>
+public sealed record LabelChange(string Item, string TrueLabel, string Current, string Candidate);
+
+/// <summary>
+/// What an <see cref="ICandidateEvaluator"/> found: both models on the same validation images, and every image whose
+/// top-1 label the candidate would change. The reports (confusion matrices) are optional: they feed the plots.
+/// </summary>
+public sealed record ModelComparison(
+    string ValidationSet,
+    int Images,
+    ModelScore Candidate,
+    ModelScore? Current,
+    IReadOnlyList<LabelChange> Changes,
+    int Compared,
+    EvaluationReport? CandidateReport = null,
+    EvaluationReport? CurrentReport = null);
+
+/// <summary>The small part of a comparison that goes through the history; the rest is in <c>runs/&lt;job&gt;/</c>.</summary>
+public sealed record EvaluationSummary(
+    string ValidationSet,
+    int Images,
+    ModelScore Candidate,
+    ModelScore? Current,
+    int Top1Changed,
+    int Compared,
+    IReadOnlyList<string> Artifacts);
+
+/// <param name="ExpectedCurrent">The version the candidate was compared with: promotion is skipped if another took its place meanwhile.</param>
+public sealed record PromoteInput(string CandidateVersion, string? ExpectedCurrent, string Reason);
+
+public sealed record PromoteResult(bool Promoted, string Current, string? Previous, string Reason);
+
+/// <summary><c>runs/&lt;job&gt;/metrics.json</c>: the whole decision of one retrain run.</summary>
+public sealed record RetrainReport(
+    string JobId,
+    string Dataset,
+    string Outcome,
+    string Reason,
+    string Fingerprint,
+    string CandidateVersion,
+    string? CurrentVersion,
+    double GateTop5Points,
+    EvaluationSummary? Evaluation,
+    double? Top1ChurnFraction,
+    IReadOnlyDictionary<string, double>? TrainMetrics,
+    string? TrainError,
+    DateTime DecidedAt);
+
+public sealed record WriteRetrainReportInput(RetrainReport Report);
+
+/// <summary><c>runs/&lt;job&gt;/label-churn.json</c>: how the candidate would change the top-1 labels of the validation images.</summary>
+public sealed record LabelChurnReport(
+    string CandidateVersion,
+    string? CurrentVersion,
+    int Compared,
+    int Changed,
+    double Fraction,
+    IReadOnlyList<LabelTransition> Transitions,
+    IReadOnlyList<LabelChange> Examples);
+
+public sealed record LabelTransition(string Current, string Candidate, int Images);
+
+public static class RetrainPaths
+{
+    public const string Metrics = "metrics.json";
+    public const string Evaluation = "evaluation.json";
+    public const string LabelChurn = "label-churn.json";
+    public const string Job = "train-job.json";
+    public const string ComparisonPlot = "comparison.png";
+    public const string CandidateConfusionPlot = "confusion-candidate.png";
+    public const string CurrentConfusionPlot = "confusion-current.png";
+
+    /// <summary>A file of a run in the <c>runs</c> container.</summary>
+    public static string RunFile(string jobId, string file) => $"{jobId}/{file}";
+
+    public static string Blob(string jobId, string file) => $"{PipelineNames.RunsContainer}/{RunFile(jobId, file)}";
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(RetrainReport))]
+[JsonSerializable(typeof(LabelChurnReport))]
+[JsonSerializable(typeof(ModelComparison))]
+internal sealed partial class RetrainJsonContext : JsonSerializerContext;
