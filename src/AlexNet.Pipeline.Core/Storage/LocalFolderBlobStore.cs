@@ -47,9 +47,11 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
         prefix ??= string.Empty;
 
         // Start from the deepest folder the prefix names instead of walking the whole container.
+        // A prefix cannot climb out of the container ("../other/") or into the bookkeeping folder.
         var lastSlash = prefix.LastIndexOf('/');
-        var start = lastSlash < 0 ? containerPath : Path.Combine(containerPath, prefix[..lastSlash]);
-        if (!start.StartsWith(containerPath, StringComparison.Ordinal) || !Directory.Exists(start))
+        var start = lastSlash < 0 ? containerPath : Path.GetFullPath(Path.Combine(containerPath, prefix[..lastSlash]));
+        var inside = start == containerPath || start.StartsWith(containerPath + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        if (!inside || !Directory.Exists(start))
         {
             yield break;
         }
@@ -85,14 +87,16 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
 
     public async Task<BlobDownload?> DownloadAsync(string container, string name, CancellationToken cancellationToken = default)
     {
+        var path = BlobPath(container, name);
         SafeFileHandle handle;
         try
         {
-            handle = File.OpenHandle(BlobPath(container, name), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException
+            || (ex is UnauthorizedAccessException && Directory.Exists(path)))
         {
-            return null;
+            return null; // missing, or a folder of other blobs ("a" when "a/b" exists)
         }
 
         using (handle)

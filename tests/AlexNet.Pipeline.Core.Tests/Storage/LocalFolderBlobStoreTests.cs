@@ -70,6 +70,28 @@ public sealed class LocalFolderBlobStoreTests : BlobStoreContract
         Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(root)!, "escape.txt")));
     }
 
+    [Fact]
+    public async Task APrefixCannotListOutsideTheContainer()
+    {
+        var other = Container + "-other";
+        await store.UploadAsync(other, "secret.txt", BinaryData.FromString("x"));
+        await store.UploadAsync(Container, "a/b.txt", BinaryData.FromString("x"));
+        await store.SetTagsAsync(Container, "a/b.txt", new Dictionary<string, string> { ["k"] = "v" });
+
+        Assert.Empty(await store.ListAsync(Container, $"../{other}/").ToListAsync());
+        Assert.Empty(await store.ListAsync(Container, "../.blobstore/").ToListAsync());
+        Assert.Empty(await store.ListAsync(Container, "a/../../").ToListAsync());
+    }
+
+    [Fact]
+    public async Task AFolderOfBlobsIsNotABlob()
+    {
+        await store.UploadAsync(Container, "a/b.txt", BinaryData.FromString("x"));
+
+        Assert.Null(await store.GetEntryAsync(Container, "a"));
+        Assert.Null(await store.DownloadAsync(Container, "a"));
+    }
+
     [Theory]
     [InlineData("..")]
     [InlineData(".blobstore")]
