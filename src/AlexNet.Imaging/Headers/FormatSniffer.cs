@@ -64,7 +64,9 @@ internal static class FormatSniffer
         {
             rejection = ImageProbeResult.Rejected(
                 RejectionCode.Truncated,
-                Reasons.Format($"The file has only {data.Length} bytes; they begin a {format.Name()} signature but the file ends there."));
+                data.Length == 1
+                    ? Reasons.Format($"The file has only 1 byte; it begins a {format.Name()} signature but the file ends there.")
+                    : Reasons.Format($"The file has only {data.Length} bytes; they begin a {format.Name()} signature but the file ends there."));
             return null;
         }
 
@@ -161,12 +163,12 @@ internal static class FormatSniffer
 
         if (data.StartsWith("II*\0"u8) || data.StartsWith("MM\0*"u8))
         {
-            return "a TIFF image, a format this pipeline does not accept,";
+            return "a TIFF image";
         }
 
         if (data.Length >= 12 && data.Slice(4, 4).SequenceEqual("ftyp"u8))
         {
-            return "an ISO media file (HEIC, AVIF or video), a format this pipeline does not accept,";
+            return "an ISO media file (HEIC, AVIF or video)";
         }
 
         if (data.StartsWith(RiffMagic))
@@ -176,13 +178,13 @@ internal static class FormatSniffer
 
         if (data.StartsWith(IcoMagic))
         {
-            return "an ICO icon, a format this pipeline does not accept,";
+            return "an ICO icon";
         }
 
         var text = TrimTextStart(data);
         if (text.Length > 0 && text[0] == (byte)'<')
         {
-            return "markup (HTML, XML or SVG), not a raster image,";
+            return "markup (HTML, XML or SVG)";
         }
 
         return LooksLikeText(data) ? "text" : null;

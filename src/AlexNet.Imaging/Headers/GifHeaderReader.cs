@@ -73,7 +73,7 @@ internal static class GifHeaderReader
                 frameHeight = Math.Max(1, frameHeight);
                 if (!Reasons.WithinLimits(frameWidth, frameHeight, limits))
                 {
-                    var subject = Reasons.Format($"GIF frame {frames + 1}");
+                    var subject = Reasons.Format($"GIF's frame {frames + 1}");
                     return Reasons.CheckDimensions(subject, frameWidth, frameHeight, limits, header)!;
                 }
 
