@@ -36,10 +36,15 @@ public static class BenchCommand
         var forwardBatches = new Option<int>("--forward-batches") { Description = "Timed batches of the bare forward pass.", DefaultValueFactory = _ => 8 };
         var tenCrop = new Option<bool>("--ten-crop") { Description = "Ten crops per image instead of the centre crop." };
         var json = new Option<bool>("--json") { Description = "Print JSON." };
+        var networkOnly = new Option<bool>("--network-only") { Description = "Time the network alone (forward and SGD training steps on random data on the device), as the PyTorch reference in scripts/gpu/ does." };
+        var device = new Option<string>("--device") { Description = "cpu, cuda (two GPUs: two towers), or devices such as cuda:0,cuda:1 (network-only mode).", DefaultValueFactory = _ => "cpu" };
+        var precision = new Option<string>("--precision") { Description = "fp32, fp16 or bf16 (network-only mode).", DefaultValueFactory = _ => "fp32" };
+        var tf32 = new Option<bool>("--tf32") { Description = "Allow TF32 matmul and convolutions on CUDA (network-only mode)." };
 
         var command = new Command("bench", "Measure bare forward img/s, end-to-end labeling img/s and their ratio.\n\nExample:\n  alexnet bench --input-size 64 --classes 10 --batch-size 64 --count 512")
         {
             model, classes, inputSize, baseSize, layout, batchSize, images, count, repeat, forwardBatches, tenCrop, json,
+            networkOnly, device, precision, tf32,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -47,6 +52,19 @@ public static class BenchCommand
             int passes = LabelCommand.Positive(parse.GetValue(repeat), "--repeat");
             int timedBatches = LabelCommand.Positive(parse.GetValue(forwardBatches), "--forward-batches");
             var crop = parse.GetValue(tenCrop) ? CropMode.TenCrop : CropMode.Center;
+            if (parse.GetValue(networkOnly))
+            {
+                var options = new AlexNetOptions { Classes = parse.GetValue(classes), InputSize = parse.GetValue(inputSize), Layout = parse.GetValue(layout) ?? AlexNetLayout.Grouped, Seed = 1 };
+                var devices = NetworkBench.ParseDevices(parse.GetValue(device)!);
+                if (devices.Count > 1 && parse.GetValue(layout) is null)
+                    options = options with { Layout = AlexNetLayout.TwoTower };
+                var result = NetworkBench.Run(options, devices, parse.GetValue(precision)!, batch, timedBatches, parse.GetValue(tf32));
+                TextWriter text = parse.InvocationConfiguration.Output;
+                text.WriteLine(parse.GetValue(json)
+                    ? JsonSerializer.Serialize(result, BenchJsonContext.Default.Result)
+                    : string.Create(CultureInfo.InvariantCulture, $"{result.Device} {result.Precision} batch {result.Batch}: forward {result.ForwardImagesPerSecond:F1} img/s, training {result.TrainImagesPerSecond:F1} img/s"));
+                return 0;
+            }
             ModelPackage package = parse.GetValue(model) is { } folder
                 ? LabelCommand.LoadModel(folder)
                 : RandomPackage(parse.GetValue(classes), parse.GetValue(inputSize), parse.GetValue(baseSize));
@@ -218,4 +236,5 @@ public sealed record BenchReport(
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
 [JsonSerializable(typeof(BenchReport))]
+[JsonSerializable(typeof(NetworkBench.Result))]
 internal sealed partial class BenchJsonContext : JsonSerializerContext;
