@@ -1,0 +1,42 @@
+using System.ComponentModel.DataAnnotations;
+using AlexNet.Pipeline.Contracts;
+
+namespace AlexNet.Pipeline.Ingest;
+
+/// <summary>Configuration section <c>Ingest</c>: how uploads are checked and how far one sweep goes.</summary>
+public sealed class IngestOptions
+{
+    public const string SectionName = "Ingest";
+
+    /// <summary>The upload container.</summary>
+    [Required]
+    public string Container { get; set; } = PipelineNames.IncomingContainer;
+
+    /// <summary>
+    /// Bytes read from the start of an upload to check it. Every format's dimensions sit in the first few hundred
+    /// bytes, unless large metadata (EXIF thumbnails, ICC profiles) comes first; a blob no larger than this is
+    /// checked whole, end markers included.
+    /// </summary>
+    [Range(1024, 16 * 1024 * 1024, ErrorMessage = "Ingest:HeadBytes must be between 1 KiB and 16 MiB.")]
+    public int HeadBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Most uploads one sweep sends or rejects; the next sweep takes the rest.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Ingest:SweepMaxIngests must be between 1 and 1,000,000.")]
+    public int SweepMaxIngests { get; set; } = 1000;
+
+    /// <summary>Uploads a sweep checks at once.</summary>
+    [Range(1, 64, ErrorMessage = "Ingest:SweepParallelism must be between 1 and 64.")]
+    public int SweepParallelism { get; set; } = 4;
+
+    /// <summary>
+    /// A label or rejected record written at least this long after its upload last changed is trusted by the sweep
+    /// without being read: whoever wrote it read the upload after that change, as long as one labeling takes less
+    /// than this from read to write. Records written sooner are read and their ETag compared.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00", ErrorMessage = "Ingest:RecordSettleTime must be between 0 and 7 days.")]
+    public TimeSpan RecordSettleTime { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Queue the single-image label requests go to.</summary>
+    [Required]
+    public string LabelQueue { get; set; } = PipelineNames.LabelQueue;
+}
