@@ -4,8 +4,22 @@ using AlexNet.Pipeline.Storage;
 
 namespace AlexNet.Pipeline.Labeling;
 
-/// <summary>Identity of one input image: where it lives and which version of it (ETag) was seen.</summary>
-public sealed record ImageRef(string Container, string Path, long Size, string ETag);
+/// <summary>
+/// Identity of one input image: where it lives (container and blob name or relative file path) and which version
+/// of it (ETag) was seen. <see cref="RecordPath"/> names its records under <c>labels/&lt;batch&gt;/</c> when that
+/// differs from <see cref="Path"/>: an upload at <c>incoming/&lt;batch&gt;/x.jpg</c> has the record
+/// <c>labels/&lt;batch&gt;/x.jpg.json</c>.
+/// </summary>
+public sealed record ImageRef(string Container, string Path, long Size, string ETag)
+{
+    public string? RecordPath { get; init; }
+
+    public string RecordKey => RecordPath ?? Path;
+
+    /// <summary>A blob of the upload layout <c>&lt;batch&gt;/&lt;path&gt;</c>, with its record path relative to the batch.</summary>
+    public static ImageRef ForBatchBlob(string batch, string container, string name, long size, string etag) =>
+        new(container, name, size, etag) { RecordPath = LabelPaths.RelativeToBatch(batch, name) };
+}
 
 /// <summary>Where a labeling run reads its images from: a blob container prefix or a local folder.</summary>
 public interface IImageSource
@@ -26,7 +40,10 @@ public sealed class BlobImageSource(IBlobStore store, string container, string? 
     public async IAsyncEnumerable<ImageRef> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await foreach (BlobEntry entry in store.ListAsync(container, prefix, cancellationToken).ConfigureAwait(false))
-            yield return new ImageRef(entry.Container, entry.Name, entry.Size, entry.ETag);
+        {
+            string? relative = prefix is { Length: > 0 } && entry.Name.StartsWith(prefix, StringComparison.Ordinal) ? entry.Name[prefix.Length..] : null;
+            yield return new ImageRef(entry.Container, entry.Name, entry.Size, entry.ETag) { RecordPath = relative };
+        }
     }
 
     public async Task<(BinaryData Content, string ETag)?> ReadAsync(ImageRef image, CancellationToken cancellationToken = default)

@@ -93,6 +93,10 @@ public static class LabelPaths
         return BatchFiles.Contains(name) ? $"{batch}/{imagePath}.image.json" : $"{batch}/{name}";
     }
 
+    /// <summary>A blob name of the upload layout <c>&lt;batch&gt;/&lt;path&gt;</c> as the path within its batch.</summary>
+    public static string RelativeToBatch(string batch, string name) =>
+        name.StartsWith(batch + "/", StringComparison.Ordinal) ? name[(batch.Length + 1)..] : name;
+
     public static string BatchFile(string batch, string file) => $"{batch}/{file}";
 
     public static bool IsBatchFile(string batch, string blobName) =>

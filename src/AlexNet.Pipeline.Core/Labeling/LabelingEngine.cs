@@ -200,7 +200,7 @@ public sealed partial class LabelingEngine(
         try
         {
             string modelVersion = classifier.Manifest.Version;
-            var existing = await ReadRecordAsync(batch, image.Path, token).ConfigureAwait(false);
+            var existing = await ReadRecordAsync(batch, image.RecordKey, token).ConfigureAwait(false);
             if (existing is { Record: var seen } && seen.Image.ETag == image.ETag && seen.Model.Version == modelVersion)
                 return new ItemResult(image, LabelOutcome.AlreadyLabeled);
 
@@ -217,7 +217,7 @@ public sealed partial class LabelingEngine(
             ImageDecodeResult result = decoder.Decode(bytes.Span, classifier.Manifest.BaseSize);
             if (result.Rejection is { } rejection)
             {
-                await WriteRejectedAsync(batch, identity, rejection, token).ConfigureAwait(false);
+                await WriteRejectedAsync(batch, current.RecordKey, identity, rejection, token).ConfigureAwait(false);
                 return new ItemResult(current, LabelOutcome.Rejected, rejection.ToString());
             }
 
@@ -245,13 +245,13 @@ public sealed partial class LabelingEngine(
                 item.Scores.Classes.Select((c, k) => new LabelScore(manifest.Classes[c], c, item.Scores.Probabilities[k])).ToArray(),
                 time.GetUtcNow());
             var content = BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(record, LabelJsonContext.Default.LabelRecord));
-            string name = LabelPaths.Record(batch, image.Path);
+            string name = LabelPaths.Record(batch, image.RecordKey);
 
             bool written = await TryWriteAsync(name, content, item.Item.ExistingRecordETag, token).ConfigureAwait(false);
             if (!written)
             {
                 // Someone else wrote this record meanwhile (a racing run or a redelivered message).
-                var now = await ReadRecordAsync(batch, image.Path, token).ConfigureAwait(false);
+                var now = await ReadRecordAsync(batch, image.RecordKey, token).ConfigureAwait(false);
                 if (now is { Record: var other } && other.Covers(record.Image.Sha256, manifest.Version))
                     return new ItemResult(image, LabelOutcome.AlreadyLabeled);
                 if (!await TryWriteAsync(name, content, now?.ETag, token).ConfigureAwait(false))
@@ -288,11 +288,11 @@ public sealed partial class LabelingEngine(
         }
     }
 
-    private async Task WriteRejectedAsync(string batch, ImageIdentity identity, ImageRejection rejection, CancellationToken token)
+    private async Task WriteRejectedAsync(string batch, string recordPath, ImageIdentity identity, ImageRejection rejection, CancellationToken token)
     {
         var record = new RejectedRecord(batch, identity, rejection.Code.ToString(), rejection.Reason, time.GetUtcNow());
         var content = BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(record, LabelJsonContext.Default.RejectedRecord));
-        string name = LabelPaths.Record(batch, identity.Path);
+        string name = LabelPaths.Record(batch, recordPath);
         if (await output.CreateIfAbsentAsync(LabelPaths.RejectedContainer, name, content, "application/json", token).ConfigureAwait(false) == CreateOutcome.Created)
             return;
         BlobDownload? existing = await output.DownloadAsync(LabelPaths.RejectedContainer, name, token).ConfigureAwait(false);

@@ -148,7 +148,7 @@ public sealed partial class LabelQueueProcessor
             var engine = new LabelingEngine(lease.Classifier, store, decoder, options.LabelingOptions(cropMode), time, loggers.CreateLogger<LabelingEngine>());
             var found = Channel.CreateUnbounded<ImageRef>(new UnboundedChannelOptions { SingleReader = true });
             using var lookupsDone = CancellationTokenSource.CreateLinkedTokenSource(abort);
-            Task lookups = LookUpAsync(images, found.Writer, outcomes, lookupsDone.Token);
+            Task lookups = LookUpAsync(batch, images, found.Writer, outcomes, lookupsDone.Token);
             try
             {
                 LabelRunResult result = await engine.RunAsync(batch, new BlobImageSource(store, members[0].Request.Request.Container), found.Reader.ReadAllAsync(abort), null, abort)
@@ -195,6 +195,7 @@ public sealed partial class LabelQueueProcessor
 
     /// <summary>Each image's current entry: its ETag lets the engine skip one already labeled without downloading it; a missing one is Vanished.</summary>
     private Task LookUpAsync(
+        string batch,
         List<(string Container, string Path)> images, ChannelWriter<ImageRef> found, ConcurrentDictionary<(string Container, string Path), ItemResult> outcomes, CancellationToken abort) =>
         Task.Run(async () =>
         {
@@ -202,14 +203,14 @@ public sealed partial class LabelQueueProcessor
             {
                 await Parallel.ForEachAsync(images, new ParallelOptions { MaxDegreeOfParallelism = options.DecodeParallelism * 2, CancellationToken = abort }, async (image, ct) =>
                 {
-                    var placeholder = new ImageRef(image.Container, image.Path, 0, "");
+                    var placeholder = ImageRef.ForBatchBlob(batch, image.Container, image.Path, 0, "");
                     try
                     {
                         BlobEntry? entry = await store.GetEntryAsync(image.Container, image.Path, ct).ConfigureAwait(false);
                         if (entry is null)
                             outcomes[image] = new ItemResult(placeholder, LabelOutcome.Vanished, "the image does not exist");
                         else
-                            await found.WriteAsync(new ImageRef(entry.Container, entry.Name, entry.Size, entry.ETag), ct).ConfigureAwait(false);
+                            await found.WriteAsync(ImageRef.ForBatchBlob(batch, entry.Container, entry.Name, entry.Size, entry.ETag), ct).ConfigureAwait(false);
                     }
                     catch (Exception error) when (error is not OperationCanceledException)
                     {

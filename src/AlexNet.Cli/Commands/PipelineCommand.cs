@@ -1,0 +1,65 @@
+using System.CommandLine;
+using AlexNet.Cli.Pipeline;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AlexNet.Cli.Commands;
+
+/// <summary><c>alexnet pipeline</c>: the whole system on one machine, on Azurite.</summary>
+public static class PipelineCommand
+{
+    public static Command Create()
+    {
+        var port = new Option<int>("--port") { Description = "Port of the HTTP API on 127.0.0.1.", DefaultValueFactory = _ => 7071 };
+        var taskHub = new Option<string>("--task-hub") { Description = "Durable task hub name (3-45 letters and digits).", DefaultValueFactory = _ => "alexnetlocal" };
+        var sweep = new Option<double>("--sweep-seconds") { Description = "How often incoming/ is swept for new uploads.", DefaultValueFactory = _ => 2 };
+        var demo = new Option<bool>("--demo") { Description = "Run the demo (import the bundled sample, train and promote a model, label uploads through the pipeline), then exit." };
+        var demoEpochs = new Option<int>("--demo-epochs") { Description = "Training epochs of the demo model.", DefaultValueFactory = _ => 12 };
+        var samples = new Option<DirectoryInfo?>("--samples") { Description = "Sample folder with train/<class>/ and unlabeled/ (default: the repository's samples/fashion-mnist)." };
+        var verbose = new Option<bool>("--verbose") { Description = "Log at Information level (default: warnings only)." };
+
+        var command = new Command("pipeline", "Run the whole pipeline on this machine: Azurite storage, ingest, worker, orchestrations and the HTTP API.\n\nExamples:\n  alexnet pipeline --demo\n  alexnet pipeline --port 7071")
+        {
+            port, taskHub, sweep, demo, demoEpochs, samples, verbose,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            TextWriter output = parse.InvocationConfiguration.Output;
+            double sweepSeconds = parse.GetValue(sweep);
+            if (sweepSeconds is <= 0 or > 3600)
+                throw new CliException("--sweep-seconds must be between 0 and 3600", CliApplication.UsageError);
+            int epochs = LabelCommand.Positive(parse.GetValue(demoEpochs), "--demo-epochs");
+            string work = Path.Combine(Path.GetTempPath(), "alexnet-pipeline");
+            var settings = new LocalPipelineSettings(
+                parse.GetValue(port), parse.GetValue(taskHub)!, TimeSpan.FromSeconds(sweepSeconds), work,
+                parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning);
+
+            await using Azurite azurite = await Azurite.EnsureRunningAsync(output, cancellationToken);
+            WebApplication app = LocalPipelineHost.Build(settings);
+            await app.StartAsync(cancellationToken);
+            try
+            {
+                output.WriteLine($"pipeline running: API http://127.0.0.1:{settings.Port}/api, storage {LocalPipelineHost.DevelopmentStorage} (Azurite{(azurite.StartedHere ? ", started here" : "")})");
+                if (parse.GetValue(demo))
+                {
+                    string sampleFolder = parse.GetValue(samples)?.FullName ?? DemoRunner.FindSamples()
+                        ?? throw new CliException("samples/fashion-mnist not found: run from the repository or pass --samples");
+                    var runner = ActivatorUtilities.CreateInstance<DemoRunner>(app.Services, output);
+                    return await runner.RunAsync(sampleFolder, epochs, settings, cancellationToken);
+                }
+
+                output.WriteLine("upload images to incoming/<batch>/ with any Azure Storage client; POST /api/batches/<batch> to label a whole batch; Ctrl+C stops");
+                await app.WaitForShutdownAsync(cancellationToken);
+                return 0;
+            }
+            finally
+            {
+                await app.StopAsync(CancellationToken.None);
+                await app.DisposeAsync();
+            }
+        });
+        return command;
+    }
+}

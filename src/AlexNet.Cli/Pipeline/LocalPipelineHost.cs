@@ -1,0 +1,136 @@
+using System.Text.Json;
+using AlexNet.Pipeline.Api;
+using AlexNet.Pipeline.Durable;
+using AlexNet.Pipeline.Hosting;
+using AlexNet.Pipeline.Ingest;
+using AlexNet.Pipeline.Orchestrations;
+using AlexNet.Pipeline.Worker;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AlexNet.Cli.Pipeline;
+
+/// <summary>Settings of the whole system on one machine.</summary>
+internal sealed record LocalPipelineSettings(int Port, string TaskHub, TimeSpan SweepInterval, string WorkFolder, LogLevel LogLevel);
+
+/// <summary>
+/// The whole system in one process on Azurite: upload ingest (a sweep of <c>incoming</c>, standing in for the
+/// Event Grid trigger), the worker's label and train loops, the orchestrations on the local durable engine (the same
+/// classes the Functions app runs) and the HTTP API on 127.0.0.1. Storage is the standard development account, so
+/// any Azure Storage client can upload to <c>incoming/&lt;batch&gt;/</c> and read <c>labels/</c>.
+/// </summary>
+internal static class LocalPipelineHost
+{
+    public const string DevelopmentStorage = "UseDevelopmentStorage=true";
+
+    public static WebApplication Build(LocalPipelineSettings settings)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = Environment.CurrentDirectory });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:Backend"] = "azure",
+            ["Storage:ConnectionString"] = DevelopmentStorage,
+            // No Service Bus emulator runs here: Azurite's Storage Queues carry the same messages.
+            ["Messaging:Backend"] = "storagequeue",
+            ["Durable:TaskHubName"] = settings.TaskHub,
+            ["Durable:MaxQueuePollingInterval"] = "00:00:01",
+            ["Worker:Device"] = "auto",
+            ["Worker:BatchSize"] = "64",
+            ["Worker:ReceiveWait"] = "00:00:01",
+            ["Worker:ModelRefreshInterval"] = "00:00:03",
+            ["Worker:WorkFolder"] = settings.WorkFolder,
+            ["Worker:Name"] = "local-worker",
+            ["Logging:LogLevel:Default"] = settings.LogLevel.ToString(),
+            ["Logging:LogLevel:Microsoft"] = "Warning",
+            ["Logging:LogLevel:DurableTask"] = "Warning",
+            ["Logging:LogLevel:DurableTask.AzureStorage"] = "Warning",
+            ["Logging:LogLevel:DurableTask.Core"] = "Warning",
+            ["Logging:LogLevel:Azure"] = "Warning",
+            // Existence checks answer 404 by design; the SDK logs each as a warning.
+            ["Logging:LogLevel:Azure.Core"] = "Error",
+            // Until the first model is promoted the worker waits and says so; the demo promotes one itself.
+            ["Logging:LogLevel:AlexNet.Pipeline.Worker.ModelHolder"] = settings.LogLevel <= LogLevel.Information ? "Information" : "Error",
+        });
+        // Anything above can be overridden, e.g. ALEXNET_Worker__BatchSize=128.
+        builder.Configuration.AddEnvironmentVariables("ALEXNET_");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{settings.Port}");
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(options => { options.SingleLine = true; options.TimestampFormat = "HH:mm:ss "; });
+
+        builder.AddServiceDefaults();
+        builder.AddPipelineStorage();
+        builder.AddPipelineMessaging();
+        builder.AddLocalDurableEngine();
+        builder.AddLabelWorker();
+        builder.AddTrainWorker();
+        builder.AddPipelineIngest();
+        builder.AddPipelineApi();
+        builder.Services.AddSingleton(provider => provider.GetRequiredService<PipelineApiFactory>().Create(provider.GetRequiredService<IOrchestrationClient>()));
+        builder.Services.AddSingleton(new IngestSweepSchedule(settings.SweepInterval));
+        builder.Services.AddHostedService<IngestSweepService>();
+        builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        WebApplication app = builder.Build();
+        MapApi(app);
+        return app;
+    }
+
+    private static void MapApi(WebApplication app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => !check.Tags.Contains(HealthTags.Ready) });
+        app.MapHealthChecks("/health/ready");
+        var api = app.MapGroup("/api");
+        api.MapPost("/batches/{batch}", async (string batch, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.StartBatchAsync(batch, null, ct)));
+        api.MapGet("/batches/{batch}", async (string batch, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.GetBatchStatusAsync(batch, ct)));
+        api.MapGet("/labels/{batch}/{**path}", async (string batch, string path, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.GetImageLabelsAsync(batch, path, ct)));
+        api.MapGet("/models", async (PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.ListModelsAsync(ct)));
+        api.MapPost("/models/{version}/promote", async (string version, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.PromoteAsync(version, ct)));
+        api.MapPost("/models/rollback", async (PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.RollbackAsync(ct)));
+        api.MapPost("/retrain/{dataset}", async (string dataset, bool? force, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.StartRetrainAsync(dataset, force ?? false, ct)));
+    }
+
+    private static IResult Respond<T>(ApiResult<T> result)
+    {
+        string body = result.IsSuccess
+            ? JsonSerializer.Serialize(result.Value, ApiJsonContext.Default.GetTypeInfo(typeof(T))!)
+            : JsonSerializer.Serialize(new ApiError(result.StatusCode, result.Error ?? "error"), ApiJsonContext.Default.ApiError);
+        return Results.Text(body, "application/json", statusCode: result.StatusCode);
+    }
+}
+
+internal sealed record IngestSweepSchedule(TimeSpan Interval);
+
+/// <summary>Sweeps <c>incoming</c> on an interval: locally there is no Event Grid, so the sweep is the trigger.</summary>
+internal sealed partial class IngestSweepService(IngestSweeper sweeper, IngestSweepSchedule schedule, TimeProvider time, ILogger<IngestSweepService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(schedule.Interval, time);
+        do
+        {
+            try
+            {
+                SweepResult result = await sweeper.SweepAsync(stoppingToken);
+                if (result.Queued + result.Rejected > 0)
+                    LogSwept(logger, result.Queued, result.Rejected);
+            }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                LogSweepFailed(logger, error);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ingest sweep queued {Queued} uploads and rejected {Rejected}")]
+    private static partial void LogSwept(ILogger logger, int queued, int rejected);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ingest sweep failed; retrying on the next tick")]
+    private static partial void LogSweepFailed(ILogger logger, Exception error);
+}
