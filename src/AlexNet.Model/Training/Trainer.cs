@@ -184,6 +184,9 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
             await using Prefetched<AugmentedBatch> prefetched = batches.Start(epoch, state.StepInEpoch, options.Prefetch, cancellationToken);
             await foreach (AugmentedBatch batch in prefetched.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
+                // Buffered batches would otherwise keep coming after a cancellation.
+                cancellationToken.ThrowIfCancellationRequested();
+
                 // A due checkpoint is written only once these weights have given a finite loss on a fresh batch.
                 byte[]? rngBefore = checkpointDue ? CurrentRng() : null;
                 var (loss, top1, top5) = Forward(batch, out Tensor lossTensor);
