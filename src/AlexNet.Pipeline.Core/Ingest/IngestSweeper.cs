@@ -17,8 +17,9 @@ public sealed record SweepResult(int Seen, int Recorded, int Queued, int Rejecte
 /// ingests every upload that has neither a label record nor a rejected record for its current ETag. Records are
 /// found by listing <c>labels/&lt;batch&gt;/</c> and <c>rejected/&lt;batch&gt;/</c> once per batch, so a sweep over a
 /// labeled container costs listings, not one read per image. Each run ingests at most
-/// <see cref="IngestOptions.SweepMaxIngests"/> uploads; ingesting is idempotent, so an upload whose event is still
-/// on its way is only sent twice under the same MessageId.
+/// <see cref="IngestOptions.SweepMaxIngests"/> uploads and the next run goes on after the last of them; ingesting is
+/// idempotent, so an upload whose event is still on its way is only sent twice under the same MessageId. Register it
+/// as a singleton: the place to go on from lives in the instance.
 /// </summary>
 public sealed partial class IngestSweeper(
     IBlobStore store,
@@ -30,12 +31,17 @@ public sealed partial class IngestSweeper(
 
     private readonly IngestOptions settings = options.Value;
 
+    // Where the last incomplete sweep stopped; in memory only, so a restart begins at the start again.
+    private string? resumeAfter;
+
     public async Task<SweepResult> SweepAsync(CancellationToken cancellationToken = default)
     {
-        int seen = 0, recorded = 0;
-        var pending = new List<BlobEntry>();
-        var indexes = new RecordIndexes(store);
+        int seen = 0, recorded = 0, limit = settings.SweepMaxIngests;
+        string? cursor = resumeAfter;
+        var after = new List<BlobEntry>();
+        var before = new List<BlobEntry>();
         bool incomplete = false;
+        var indexes = new RecordIndexes(store);
         await foreach (BlobEntry entry in store.ListAsync(settings.Container, null, cancellationToken).ConfigureAwait(false))
         {
             seen++;
@@ -46,14 +52,25 @@ public sealed partial class IngestSweeper(
                 continue;
             }
 
-            if (pending.Count == settings.SweepMaxIngests)
+            List<BlobEntry> side = cursor is not null && string.CompareOrdinal(entry.Name, cursor) <= 0 ? before : after;
+            if (side.Count == limit)
             {
                 incomplete = true;
-                break;
+
+                // Names come in order: once the part after the cursor is full, nothing later can join this sweep.
+                if (side == after)
+                    break;
+                continue;
             }
 
-            pending.Add(entry);
+            side.Add(entry);
         }
+
+        // Uploads after the cursor first, then from the start again: a sweep that stops at its bound never
+        // starves the uploads beyond it, even while the worker has not yet labeled the ones it sent last time.
+        List<BlobEntry> pending = [.. after, .. before.Take(limit - after.Count)];
+        incomplete |= after.Count + before.Count > pending.Count;
+        resumeAfter = incomplete && pending.Count > 0 ? pending[^1].Name : null;
 
         var outcomes = new IngestOutcome[pending.Count];
         await Parallel.ForEachAsync(

@@ -1,0 +1,58 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AlexNet.Model.Packaging;
+using AlexNet.Pipeline.Labeling;
+using AlexNet.Pipeline.Orchestrations;
+
+namespace AlexNet.Pipeline.Api;
+
+/// <summary>A batch's labeling run was started (<paramref name="Created"/>) or had been started before.</summary>
+public sealed record BatchStarted(string Batch, string InstanceId, bool Created, LabelBatchInput Input);
+
+/// <summary>
+/// A batch as far as it is known: its orchestration (state <c>NotFound</c> when none ran here) with its progress and
+/// result as JSON, and <c>labels/&lt;batch&gt;/summary.json</c> once written.
+/// </summary>
+public sealed record BatchStatusView(
+    string Batch,
+    OrchestrationState State,
+    JsonElement? Progress,
+    JsonElement? Result,
+    string? Failure,
+    DateTimeOffset? CreatedAt,
+    DateTimeOffset? LastUpdatedAt,
+    BatchSummary? Summary);
+
+/// <summary>The records of one image: <see cref="Status"/> is that of the newer when both exist.</summary>
+public sealed record ImageLabelsView(string Batch, string Path, string Status, LabelRecord? Label, RejectedRecord? Rejection);
+
+/// <summary>One published model version, without its preprocessing constants.</summary>
+public sealed record ModelView(
+    string Version,
+    string? ParentVersion,
+    DateTimeOffset CreatedAt,
+    int Classes,
+    int InputSize,
+    string Layout,
+    string WeightsSha256,
+    string? TrainingDataFingerprint,
+    IReadOnlyDictionary<string, double> Metrics,
+    bool IsCurrent);
+
+/// <summary>The published versions, newest first, and the pointer <c>models/current.json</c>.</summary>
+public sealed record ModelsView(CurrentModelPointer? Current, IReadOnlyList<ModelView> Models);
+
+public sealed record RetrainStarted(string Dataset, string InstanceId, RetrainInput Input);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(ApiError))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(BatchStarted))]
+[JsonSerializable(typeof(BatchStatusView))]
+[JsonSerializable(typeof(ImageLabelsView))]
+[JsonSerializable(typeof(ModelsView))]
+[JsonSerializable(typeof(CurrentModelPointer))]
+[JsonSerializable(typeof(RetrainStarted))]
+[JsonSerializable(typeof(LabelBatchInput))]
+[JsonSerializable(typeof(RetrainInput))]
+public sealed partial class ApiJsonContext : JsonSerializerContext;

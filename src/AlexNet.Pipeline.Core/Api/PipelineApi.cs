@@ -1,0 +1,294 @@
+using System.Globalization;
+using System.Text.Json;
+using AlexNet.Model.Inference;
+using AlexNet.Model.Packaging;
+using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Labeling;
+using AlexNet.Pipeline.Models;
+using AlexNet.Pipeline.Orchestrations;
+using AlexNet.Pipeline.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace AlexNet.Pipeline.Api;
+
+/// <summary>
+/// The pipeline's operations for people and programs, whatever carries them: the Functions HTTP triggers and the
+/// local pipeline's web host both call these methods and turn the <see cref="ApiResult{T}"/> into a response.
+/// Input is checked here, once, and every refusal says what was wrong.
+/// </summary>
+public sealed partial class PipelineApi(
+    IOrchestrationClient orchestrations,
+    IBlobStore store,
+    ModelRegistry models,
+    TimeProvider time,
+    ILogger<PipelineApi> logger)
+{
+    public const int MaxPathLength = 1024;
+
+    /// <summary>Containers a batch may label: the upload container, or a training set to check.</summary>
+    public static IReadOnlyList<string> LabelableContainers { get; } = [PipelineNames.IncomingContainer, PipelineNames.TrainingContainer];
+
+    /// <summary>
+    /// Reads the optional body of a start-batch request: empty means all defaults. Refuses JSON that does not
+    /// parse or does not fit <see cref="LabelBatchInput"/>.
+    /// </summary>
+    public static ApiResult<LabelBatchInput?> ReadBatchOptions(ReadOnlySpan<byte> body)
+    {
+        if (body.Trim(" \t\r\n"u8).IsEmpty)
+            return ApiResult.Ok<LabelBatchInput?>(null);
+        try
+        {
+            return ApiResult.Ok(JsonSerializer.Deserialize(body, ApiJsonContext.Default.LabelBatchInput));
+        }
+        catch (JsonException e)
+        {
+            return ApiResult.BadRequest<LabelBatchInput?>($"the body is not a valid set of batch options: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Starts labeling <c>&lt;container&gt;/&lt;batch&gt;/</c> under instance id = batch id: 202 when started, 409 when that
+    /// batch was started before (its status tells how it went), 400 for a bad batch id or option.
+    /// </summary>
+    public async Task<ApiResult<BatchStarted>> StartBatchAsync(string batch, LabelBatchInput? options = null, CancellationToken cancellationToken = default)
+    {
+        if (BatchError(batch) is { } invalid)
+            return ApiResult.BadRequest<BatchStarted>(invalid);
+        if (!string.IsNullOrEmpty(options?.Batch) && options.Batch != batch)
+            return ApiResult.BadRequest<BatchStarted>($"the body names batch '{options.Batch}' but the address names '{batch}'");
+
+        LabelBatchInput input = (options ?? new LabelBatchInput(batch)) with { Batch = batch };
+        if (BatchOptionsError(input) is { } badOption)
+            return ApiResult.BadRequest<BatchStarted>(badOption);
+
+        if (!await orchestrations.StartLabelBatchAsync(input, cancellationToken).ConfigureAwait(false))
+        {
+            OrchestrationStatus existing = await orchestrations.GetStatusAsync(batch, cancellationToken).ConfigureAwait(false);
+            return ApiResult.Conflict<BatchStarted>(
+                $"batch '{batch}' was already started (state {existing.State}); its status shows how it went, and a new run needs a new batch id");
+        }
+
+        LogBatchStarted(logger, batch, input.Container, input.Prefix ?? batch + "/");
+        return ApiResult.Accepted(new BatchStarted(batch, batch, true, input));
+    }
+
+    /// <summary>The batch's orchestration state and progress, and its summary once written; 404 when neither exists.</summary>
+    public async Task<ApiResult<BatchStatusView>> GetBatchStatusAsync(string batch, CancellationToken cancellationToken = default)
+    {
+        if (BatchError(batch) is { } invalid)
+            return ApiResult.BadRequest<BatchStatusView>(invalid);
+
+        OrchestrationStatus status = await orchestrations.GetStatusAsync(batch, cancellationToken).ConfigureAwait(false);
+        BatchSummary? summary = await ReadAsync(LabelPaths.LabelsContainer, LabelPaths.BatchFile(batch, LabelPaths.Summary), LabelJsonContext.Default.BatchSummary, cancellationToken).ConfigureAwait(false);
+        if (status.State == OrchestrationState.NotFound && summary is null)
+            return ApiResult.NotFound<BatchStatusView>($"batch '{batch}' has not been started and has no summary");
+
+        return ApiResult.Ok(new BatchStatusView(
+            batch,
+            status.State,
+            ParseJson(status.CustomStatusJson),
+            ParseJson(status.OutputJson),
+            status.FailureMessage,
+            status.CreatedAt,
+            status.LastUpdatedAt,
+            summary));
+    }
+
+    /// <summary>
+    /// The label record and/or rejected record of <c>&lt;batch&gt;/&lt;path&gt;</c> (the path under the batch folder); 404 when
+    /// the image has neither yet.
+    /// </summary>
+    public async Task<ApiResult<ImageLabelsView>> GetImageLabelsAsync(string batch, string path, CancellationToken cancellationToken = default)
+    {
+        if (BatchError(batch) is { } invalid)
+            return ApiResult.BadRequest<ImageLabelsView>(invalid);
+        if (PathError(path) is { } badPath)
+            return ApiResult.BadRequest<ImageLabelsView>(badPath);
+
+        string name = LabelPaths.Record(batch, path);
+        LabelRecord? label = await ReadAsync(LabelPaths.LabelsContainer, name, LabelJsonContext.Default.LabelRecord, cancellationToken).ConfigureAwait(false);
+        RejectedRecord? rejection = await ReadAsync(LabelPaths.RejectedContainer, name, LabelJsonContext.Default.RejectedRecord, cancellationToken).ConfigureAwait(false);
+        if (label is null && rejection is null)
+            return ApiResult.NotFound<ImageLabelsView>($"image '{path}' of batch '{batch}' has no label or rejected record (yet)");
+
+        string status = label is not null && (rejection is null || label.LabeledAt >= rejection.RejectedAt) ? label.Status : rejection!.Status;
+        return ApiResult.Ok(new ImageLabelsView(batch, path, status, label, rejection));
+    }
+
+    public async Task<ApiResult<ModelsView>> ListModelsAsync(CancellationToken cancellationToken = default)
+    {
+        CurrentModelPointer? current = await models.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<ModelView>();
+        await foreach (ModelManifest manifest in models.ListAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new ModelView(
+                manifest.Version,
+                manifest.ParentVersion,
+                manifest.CreatedAt,
+                manifest.Classes.Count,
+                manifest.InputSize,
+                manifest.Layout.ToString(),
+                manifest.WeightsSha256,
+                manifest.TrainingDataFingerprint,
+                manifest.Metrics,
+                manifest.Version == current?.Version));
+        }
+
+        return ApiResult.Ok(new ModelsView(current, [.. list.OrderByDescending(m => m.CreatedAt).ThenBy(m => m.Version, StringComparer.Ordinal)]));
+    }
+
+    /// <summary>Makes a published version current: 404 for an unknown version, 409 when the pointer changed meanwhile.</summary>
+    public async Task<ApiResult<CurrentModelPointer>> PromoteAsync(string version, CancellationToken cancellationToken = default)
+    {
+        if (VersionError(version) is { } invalid)
+            return ApiResult.BadRequest<CurrentModelPointer>(invalid);
+        try
+        {
+            CurrentModelPointer pointer = await models.PromoteAsync(version, "promoted through the API", cancellationToken).ConfigureAwait(false);
+            LogPromoted(logger, pointer.Version, pointer.Previous);
+            return ApiResult.Ok(pointer);
+        }
+        catch (ModelRegistryException e)
+        {
+            return ApiResult.NotFound<CurrentModelPointer>(e.Message);
+        }
+        catch (BlobConflictException)
+        {
+            return ApiResult.Conflict<CurrentModelPointer>("models/current.json changed while promoting; read the models again and retry");
+        }
+    }
+
+    /// <summary>Makes the previous version current again: 409 when there is nothing to roll back to.</summary>
+    public async Task<ApiResult<CurrentModelPointer>> RollbackAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            CurrentModelPointer pointer = await models.RollbackAsync("rolled back through the API", cancellationToken).ConfigureAwait(false);
+            LogRolledBack(logger, pointer.Version, pointer.Previous);
+            return ApiResult.Ok(pointer);
+        }
+        catch (ModelRegistryException e)
+        {
+            return ApiResult.Conflict<CurrentModelPointer>(e.Message);
+        }
+        catch (BlobConflictException)
+        {
+            return ApiResult.Conflict<CurrentModelPointer>("models/current.json changed while rolling back; read the models again and retry");
+        }
+    }
+
+    /// <summary>
+    /// Starts retraining on <c>training/&lt;dataset&gt;/</c>: 202 when started, 404 when the dataset has no images, 409
+    /// when a retrain of it was started within the same minute.
+    /// </summary>
+    public async Task<ApiResult<RetrainStarted>> StartRetrainAsync(string dataset, bool force = false, CancellationToken cancellationToken = default)
+    {
+        if (DatasetError(dataset) is { } invalid)
+            return ApiResult.BadRequest<RetrainStarted>(invalid);
+        if (!await AnyAsync(PipelineNames.TrainingContainer, dataset + "/", cancellationToken).ConfigureAwait(false))
+            return ApiResult.NotFound<RetrainStarted>($"training/{dataset}/ has no images to train on");
+
+        string instanceId = RetrainInstanceId(dataset, time.GetUtcNow());
+        var input = new RetrainInput(dataset, force);
+        if (!await orchestrations.StartRetrainAsync(instanceId, input, cancellationToken).ConfigureAwait(false))
+            return ApiResult.Conflict<RetrainStarted>($"a retrain of '{dataset}' was already started this minute as '{instanceId}'");
+
+        LogRetrainStarted(logger, dataset, instanceId, force);
+        return ApiResult.Accepted(new RetrainStarted(dataset, instanceId, input));
+    }
+
+    /// <summary>One instance per dataset and minute, so a repeated request or a timer that fires twice starts one run.</summary>
+    public static string RetrainInstanceId(string dataset, DateTimeOffset at) =>
+        string.Create(CultureInfo.InvariantCulture, $"retrain-{dataset}-{at.UtcDateTime:yyyyMMdd-HHmm}");
+
+    public static string? BatchError(string? batch) => IdError("batch id", batch, 128);
+
+    public static string? DatasetError(string? dataset) => IdError("dataset", dataset, 128);
+
+    public static string? VersionError(string? version) => IdError("model version", version, 64);
+
+    /// <summary>A path under a batch folder: relative, no empty or dot segments, no control characters.</summary>
+    public static string? PathError(string? path)
+    {
+        if (string.IsNullOrEmpty(path))
+            return "the image path is empty";
+        if (path.Length > MaxPathLength)
+            return $"the image path is {path.Length} characters long, over {MaxPathLength}";
+        if (path.Any(char.IsControl))
+            return "the image path contains control characters";
+        if (path.Split('/').Any(segment => segment is "" or "." or ".."))
+            return $"the image path '{path}' must be relative, without empty, '.' or '..' segments";
+        return null;
+    }
+
+    internal static string? BatchOptionsError(LabelBatchInput input)
+    {
+        if (!LabelableContainers.Contains(input.Container))
+            return $"container '{input.Container}' cannot be labeled; use one of: {string.Join(", ", LabelableContainers)}";
+        if (input.Prefix is { } prefix && (prefix.Length > MaxPathLength || prefix.Any(char.IsControl)))
+            return $"prefix must be at most {MaxPathLength} characters without control characters";
+        if (input.CropMode is { } crop && !Enum.TryParse<CropMode>(crop, ignoreCase: true, out _))
+            return $"cropMode '{crop}' is not one of: {string.Join(", ", Enum.GetNames<CropMode>())}";
+        return OutOfRange("chunkSize", input.ChunkSize, 1, 4096)
+            ?? OutOfRange("minConfidence", input.MinConfidence, 0, 1)
+            ?? OutOfRange("chunkTimeoutSeconds", input.ChunkTimeoutSeconds, 30, 86_400)
+            ?? OutOfRange("maxResends", input.MaxResends, 0, 100)
+            ?? OutOfRange("pollSeconds", input.PollSeconds, 1, 3600)
+            ?? OutOfRange("chunksPerGroup", input.ChunksPerGroup, 1, 1000)
+            ?? OutOfRange("pollsPerHistory", input.PollsPerHistory, 1, 10_000);
+    }
+
+    private static string? OutOfRange(string name, double value, double min, double max) =>
+        value >= min && value <= max ? null : string.Create(CultureInfo.InvariantCulture, $"{name} must be between {min} and {max}, not {value}");
+
+    private static string? IdError(string what, string? value, int maxLength)
+    {
+        if (string.IsNullOrEmpty(value))
+            return $"the {what} is empty";
+        if (value.Length > maxLength || value is "." or ".." || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            return $"{what} '{value}' must be 1-{maxLength} letters, digits, '-', '_' or '.'";
+        return null;
+    }
+
+    private static JsonElement? ParseJson(string? json)
+    {
+        if (string.IsNullOrWhiteSpace(json))
+            return null;
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(json);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            // Not JSON after all: show it as the string it is rather than hide it.
+            return JsonSerializer.SerializeToElement(json, ApiJsonContext.Default.String);
+        }
+    }
+
+    private async Task<T?> ReadAsync<T>(string container, string name, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
+        where T : class
+    {
+        BlobDownload? download = await store.DownloadAsync(container, name, cancellationToken).ConfigureAwait(false);
+        return download is null ? null : JsonSerializer.Deserialize(download.Content.ToMemory().Span, type);
+    }
+
+    private async Task<bool> AnyAsync(string container, string prefix, CancellationToken cancellationToken)
+    {
+        await foreach (BlobEntry _ in store.ListAsync(container, prefix, cancellationToken).ConfigureAwait(false))
+            return true;
+        return false;
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Started batch {Batch} over {Container}/{Prefix}")]
+    private static partial void LogBatchStarted(ILogger logger, string batch, string container, string prefix);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Promoted model {Version} (previous {Previous})")]
+    private static partial void LogPromoted(ILogger logger, string version, string? previous);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Rolled back to model {Version} (from {Previous})")]
+    private static partial void LogRolledBack(ILogger logger, string version, string? previous);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Started retrain of {Dataset} as {InstanceId} (force: {Force})")]
+    private static partial void LogRetrainStarted(ILogger logger, string dataset, string instanceId, bool force);
+}
