@@ -1,0 +1,27 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using AlexNet.Pipeline.Api;
+using Microsoft.Azure.Functions.Worker.Http;
+
+namespace AlexNet.Pipeline.Functions.Api;
+
+/// <summary>Turns <see cref="ApiResult{T}"/> into HTTP responses: the value as JSON, or an <see cref="ApiError"/>.</summary>
+internal static class HttpResults
+{
+    public static Task<HttpResponseData> WriteAsync<T>(HttpRequestData request, ApiResult<T> result, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
+        result.IsSuccess
+            ? WriteJsonAsync(request, (HttpStatusCode)result.StatusCode, JsonSerializer.SerializeToUtf8Bytes(result.Value!, type), cancellationToken)
+            : WriteErrorAsync(request, result.StatusCode, result.Error ?? "the request failed", cancellationToken);
+
+    public static Task<HttpResponseData> WriteErrorAsync(HttpRequestData request, int status, string error, CancellationToken cancellationToken) =>
+        WriteJsonAsync(request, (HttpStatusCode)status, JsonSerializer.SerializeToUtf8Bytes(new ApiError(status, error), ApiJsonContext.Default.ApiError), cancellationToken);
+
+    private static async Task<HttpResponseData> WriteJsonAsync(HttpRequestData request, HttpStatusCode status, byte[] body, CancellationToken cancellationToken)
+    {
+        HttpResponseData response = request.CreateResponse(status);
+        response.Headers.Add("Content-Type", "application/json; charset=utf-8");
+        await response.Body.WriteAsync(body, cancellationToken).ConfigureAwait(false);
+        return response;
+    }
+}

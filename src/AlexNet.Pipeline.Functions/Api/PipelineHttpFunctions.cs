@@ -1,0 +1,122 @@
+using System.Net;
+using AlexNet.Pipeline.Api;
+using AlexNet.Pipeline.Functions.Durable;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Http;
+using Microsoft.DurableTask.Client;
+
+namespace AlexNet.Pipeline.Functions.Api;
+
+/// <summary>
+/// The HTTP API (function keys), thin over <see cref="PipelineApi"/>: each function reads its route and body, calls
+/// the API with an orchestration client over the bound durable client, and writes the result.
+/// </summary>
+public sealed class PipelineHttpFunctions(PipelineApiFactory apis)
+{
+    /// <summary>Start-batch bodies are a few options; anything larger is not one.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
+    /// <summary>POST /api/batches/{batch}: 202 with the durable status URLs for a new run, 409 for an existing one.</summary>
+    [Function(nameof(StartBatch))]
+    public async Task<HttpResponseData> StartBatch(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "batches/{batch}")] HttpRequestData request,
+        string batch,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        byte[]? body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+            return await HttpResults.WriteErrorAsync(request, 413, $"the body is over {MaxBodyBytes} bytes", cancellationToken).ConfigureAwait(false);
+        ApiResult<Orchestrations.LabelBatchInput?> options = PipelineApi.ReadBatchOptions(body);
+        if (!options.IsSuccess)
+            return await HttpResults.WriteErrorAsync(request, options.StatusCode, options.Error!, cancellationToken).ConfigureAwait(false);
+
+        ApiResult<BatchStarted> result = await Api(client).StartBatchAsync(batch, options.Value, cancellationToken).ConfigureAwait(false);
+        return result.StatusCode == (int)HttpStatusCode.Accepted
+            ? await client.CreateCheckStatusResponseAsync(request, result.Value!.InstanceId, cancellationToken).ConfigureAwait(false)
+            : await HttpResults.WriteAsync(request, result, ApiJsonContext.Default.BatchStarted, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>GET /api/batches/{batch}: orchestration state and progress, and the summary once written.</summary>
+    [Function(nameof(GetBatchStatus))]
+    public async Task<HttpResponseData> GetBatchStatus(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "batches/{batch}")] HttpRequestData request,
+        string batch,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        await HttpResults.WriteAsync(request, await Api(client).GetBatchStatusAsync(batch, cancellationToken).ConfigureAwait(false), ApiJsonContext.Default.BatchStatusView, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>GET /api/labels/{batch}/{*path}: the label and/or rejected record of one image.</summary>
+    [Function(nameof(GetImageLabels))]
+    public async Task<HttpResponseData> GetImageLabels(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "labels/{batch}/{*path}")] HttpRequestData request,
+        string batch,
+        string path,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        await HttpResults.WriteAsync(request, await Api(client).GetImageLabelsAsync(batch, path, cancellationToken).ConfigureAwait(false), ApiJsonContext.Default.ImageLabelsView, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>GET /api/models: published versions, newest first, and the current pointer.</summary>
+    [Function(nameof(ListModels))]
+    public async Task<HttpResponseData> ListModels(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "models")] HttpRequestData request,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        await HttpResults.WriteAsync(request, await Api(client).ListModelsAsync(cancellationToken).ConfigureAwait(false), ApiJsonContext.Default.ModelsView, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>POST /api/models/{version}/promote.</summary>
+    [Function(nameof(PromoteModel))]
+    public async Task<HttpResponseData> PromoteModel(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "models/{version}/promote")] HttpRequestData request,
+        string version,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        await HttpResults.WriteAsync(request, await Api(client).PromoteAsync(version, cancellationToken).ConfigureAwait(false), ApiJsonContext.Default.CurrentModelPointer, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>POST /api/models/rollback.</summary>
+    [Function(nameof(RollbackModel))]
+    public async Task<HttpResponseData> RollbackModel(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "models/rollback")] HttpRequestData request,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        await HttpResults.WriteAsync(request, await Api(client).RollbackAsync(cancellationToken).ConfigureAwait(false), ApiJsonContext.Default.CurrentModelPointer, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>POST /api/retrain/{dataset}[?force=true]: 202 with the durable status URLs.</summary>
+    [Function(nameof(StartRetrain))]
+    public async Task<HttpResponseData> StartRetrain(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "retrain/{dataset}")] HttpRequestData request,
+        string dataset,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        string? forceText = request.Query["force"];
+        bool force = false;
+        if (!string.IsNullOrEmpty(forceText) && !bool.TryParse(forceText, out force))
+            return await HttpResults.WriteErrorAsync(request, 400, $"force must be true or false, not '{forceText}'", cancellationToken).ConfigureAwait(false);
+
+        ApiResult<RetrainStarted> result = await Api(client).StartRetrainAsync(dataset, force, cancellationToken).ConfigureAwait(false);
+        return result.StatusCode == (int)HttpStatusCode.Accepted
+            ? await client.CreateCheckStatusResponseAsync(request, result.Value!.InstanceId, cancellationToken).ConfigureAwait(false)
+            : await HttpResults.WriteAsync(request, result, ApiJsonContext.Default.RetrainStarted, cancellationToken).ConfigureAwait(false);
+    }
+
+    private PipelineApi Api(DurableTaskClient client) => apis.Create(new FunctionsOrchestrationClient(client));
+
+    /// <summary>The body, or null when it is over <see cref="MaxBodyBytes"/>.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequestData request, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        byte[] chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+                return null;
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+}
