@@ -1,0 +1,44 @@
+using AlexNet.Pipeline.Functions.Durable;
+using AlexNet.Pipeline.Orchestrations;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Testing;
+
+namespace AlexNet.Pipeline.Functions.Tests.Fixtures;
+
+/// <summary>
+/// A real durable engine in this process (the Durable Task SDK's in-memory test host, over gRPC on a local port),
+/// with stand-in LabelBatch and Retrain orchestrations that finish at once: what the API does with the engine is
+/// under test here, not the orchestrations themselves.
+/// </summary>
+public sealed class DurableTestHost : IAsyncLifetime
+{
+    private DurableTaskTestHost? host;
+
+    public DurableTaskClient Client => host?.Client ?? throw new InvalidOperationException("not started");
+
+    public FunctionsOrchestrationClient Orchestrations => new(Client);
+
+    public async Task InitializeAsync() =>
+        host = await DurableTaskTestHost.StartAsync(tasks =>
+        {
+            tasks.AddOrchestratorFunc<LabelBatchInput, string>(OrchestrationNames.LabelBatch, (context, input) =>
+            {
+                context.SetCustomStatus(new { phase = "done", images = 0 });
+                return Task.FromResult($"labeled {input.Batch}");
+            });
+            tasks.AddOrchestratorFunc<RetrainInput, string>(OrchestrationNames.Retrain, (context, input) => Task.FromResult($"retrained {input.Dataset}"));
+        });
+
+    public async Task DisposeAsync()
+    {
+        if (host is not null)
+            await host.DisposeAsync();
+    }
+
+    public async Task<OrchestrationMetadata> WaitForCompletionAsync(string instanceId)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        return await Client.WaitForInstanceCompletionAsync(instanceId, getInputsAndOutputs: true, timeout.Token);
+    }
+}

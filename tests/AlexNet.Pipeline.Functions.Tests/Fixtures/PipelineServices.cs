@@ -1,0 +1,81 @@
+using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Messaging;
+using AlexNet.Pipeline.Storage;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace AlexNet.Pipeline.Functions.Tests.Fixtures;
+
+/// <summary>
+/// The Functions app's own service registration (<c>AddPipelineFunctions</c>) on Azurite storage and the in-process
+/// work queue, with an upload container of its own so tests do not see each other's uploads.
+/// </summary>
+public sealed class PipelineServices : IAsyncDisposable
+{
+    private readonly IHost host;
+
+    public PipelineServices(IDictionary<string, string?>? settings = null)
+    {
+        Azurite.EnsureRunning();
+        UploadContainer = Azurite.Unique("up");
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = Environments.Development });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:ConnectionString"] = Azurite.ConnectionString,
+            ["Messaging:Backend"] = "InProcess",
+            ["Ingest:Container"] = UploadContainer,
+        });
+        if (settings is not null)
+            builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddPipelineFunctions();
+        host = builder.Build();
+        host.StartAsync().GetAwaiter().GetResult();
+    }
+
+    public string UploadContainer { get; }
+
+    public IServiceProvider Services => host.Services;
+
+    public IBlobStore Store => Services.GetRequiredService<IBlobStore>();
+
+    public IWorkQueue LabelQueue => Services.GetRequiredService<IWorkQueueFactory>().GetQueue(PipelineNames.LabelQueue);
+
+    public T Get<T>()
+        where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>Uploads bytes as <c>&lt;upload container&gt;/&lt;name&gt;</c> and returns the entry (with its ETag) it became.</summary>
+    public async Task<BlobEntry> UploadAsync(string name, byte[] bytes)
+    {
+        await Store.UploadAsync(UploadContainer, name, BinaryData.FromBytes(bytes));
+        return (await Store.GetEntryAsync(UploadContainer, name))!;
+    }
+
+    public BlobClient BlobClient(string name) =>
+        Services.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(UploadContainer).GetBlobClient(name);
+
+    /// <summary>Everything on the label queue now, completed so a second call sees only what came after.</summary>
+    public async Task<IReadOnlyList<(string MessageId, LabelRequest Request)>> DrainLabelQueueAsync()
+    {
+        var all = new List<(string, LabelRequest)>();
+        while (true)
+        {
+            IReadOnlyList<ReceivedMessage> batch = await LabelQueue.ReceiveAsync(100, TimeSpan.Zero);
+            if (batch.Count == 0)
+                return all;
+            foreach (ReceivedMessage message in batch)
+            {
+                all.Add((message.MessageId, ContractSerializer.FromBinary<LabelRequest>(message.Body)));
+                await LabelQueue.CompleteAsync(message);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Services.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(UploadContainer).DeleteIfExistsAsync();
+        await host.StopAsync();
+        host.Dispose();
+    }
+}

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using AlexNet.Imaging;
+using AlexNet.Pipeline.Functions.Tests.Fixtures;
+using AlexNet.Pipeline.Ingest;
+using AlexNet.Pipeline.Labeling;
+using AlexNet.Pipeline.Storage;
+using AlexNet.Testing;
+using SkiaSharp;
+
+namespace AlexNet.Pipeline.Functions.Tests;
+
+public sealed class IngestSweeperTests : IAsyncLifetime
+{
+    private readonly PipelineServices pipeline = new(new Dictionary<string, string?> { ["Ingest:SweepMaxIngests"] = "2" });
+    private readonly string batch = Azurite.Unique("sweep");
+
+    [Fact]
+    public async Task TheSweepIngestsUploadsTheTriggerMissedAndSkipsLabeledOnes()
+    {
+        var labeled = await pipeline.UploadAsync($"{batch}/labeled.png", SampleImages.Solid(ImageFormat.Png, 8, 8, SKColors.Red));
+        var missed = await pipeline.UploadAsync($"{batch}/missed.png", SampleImages.Solid(ImageFormat.Png, 8, 8, SKColors.Green));
+        await WriteLabelRecordAsync("labeled.png", labeled);
+
+        SweepResult result = await pipeline.Get<IngestSweeper>().SweepAsync();
+
+        Assert.Equal(new SweepResult(Seen: 2, Recorded: 1, Queued: 1, Rejected: 0, AlreadyRejected: 0, Vanished: 0, Incomplete: false), result);
+        var (_, request) = Assert.Single(await pipeline.DrainLabelQueueAsync());
+        Assert.Equal([missed.Name], request.Paths);
+    }
+
+    [Fact]
+    public async Task AnUploadReplacedSinceItWasLabeledIsIngestedAgain()
+    {
+        var first = await pipeline.UploadAsync($"{batch}/redone.png", SampleImages.Solid(ImageFormat.Png, 8, 8, SKColors.Red));
+        await WriteLabelRecordAsync("redone.png", first);
+        var second = await pipeline.UploadAsync($"{batch}/redone.png", SampleImages.Solid(ImageFormat.Png, 8, 8, SKColors.Blue));
+
+        SweepResult result = await pipeline.Get<IngestSweeper>().SweepAsync();
+
+        Assert.Equal(1, result.Queued);
+        var (_, request) = Assert.Single(await pipeline.DrainLabelQueueAsync());
+        Assert.Equal([second.Name], request.Paths);
+    }
+
+    [Fact]
+    public async Task ARejectedUploadIsNotIngestedAgainBySweeps()
+    {
+        await pipeline.UploadAsync($"{batch}/note.jpg", "not a picture"u8.ToArray());
+        var sweeper = pipeline.Get<IngestSweeper>();
+
+        SweepResult first = await sweeper.SweepAsync();
+        SweepResult second = await sweeper.SweepAsync();
+
+        Assert.Equal(1, first.Rejected);
+        Assert.Equal(new SweepResult(1, 1, 0, 0, 0, 0, false), second);
+        Assert.Empty(await pipeline.DrainLabelQueueAsync());
+    }
+
+    [Fact]
+    public async Task ASweepStopsAtItsBoundAndTheNextGoesOnWithTheRest()
+    {
+        string[] names = ["a.png", "b.png", "c.png"];
+        foreach (string name in names)
+            await pipeline.UploadAsync($"{batch}/{name}", SampleImages.Solid(ImageFormat.Png, 8, 8, SKColors.Gray));
+        var sweeper = pipeline.Get<IngestSweeper>();
+
+        SweepResult first = await sweeper.SweepAsync();
+        var firstSent = await pipeline.DrainLabelQueueAsync();
+        SweepResult second = await sweeper.SweepAsync();
+        var secondSent = await pipeline.DrainLabelQueueAsync();
+
+        // Nothing was labeled in between, so the second sweep sends c, then a again (dropped as a duplicate).
+        Assert.True(first.Incomplete);
+        Assert.Equal(2, first.Queued);
+        Assert.Equal([$"{batch}/a.png", $"{batch}/b.png"], firstSent.SelectMany(m => m.Request.Paths).Order());
+        Assert.Equal(2, second.Queued);
+        Assert.Equal([$"{batch}/c.png"], secondSent.SelectMany(m => m.Request.Paths));
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => pipeline.DisposeAsync().AsTask();
+
+    /// <summary>What the worker writes once it has labeled this version of the upload.</summary>
+    private async Task WriteLabelRecordAsync(string path, BlobEntry upload)
+    {
+        var record = new LabelRecord(
+            batch,
+            new ImageIdentity(upload.Container, upload.Name, upload.ETag, "0", upload.Size),
+            new ModelIdentity("v1", "0"),
+            "Center",
+            [new LabelScore("shirt", 6, 0.9f)],
+            DateTimeOffset.UtcNow);
+        await pipeline.Store.UploadAsync(LabelPaths.LabelsContainer, LabelPaths.Record(batch, path), BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(record, LabelJsonContext.Default.LabelRecord)));
+    }
+}

@@ -1,0 +1,207 @@
+using System.Text.Json;
+using AlexNet.Model.Packaging;
+using AlexNet.Pipeline.Api;
+using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Functions.Tests.Fixtures;
+using AlexNet.Pipeline.Labeling;
+using AlexNet.Pipeline.Models;
+using AlexNet.Pipeline.Orchestrations;
+using AlexNet.Pipeline.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace AlexNet.Pipeline.Functions.Tests;
+
+public sealed class PipelineApiTests(DurableTestHost durable) : IClassFixture<DurableTestHost>, IAsyncLifetime
+{
+    private readonly PipelineServices pipeline = new();
+    private readonly string batch = Azurite.Unique("api");
+    private readonly FakeTimeProvider time = new(new DateTimeOffset(2025, 3, 14, 15, 9, 26, TimeSpan.Zero));
+    private readonly string modelsRoot = Directory.CreateTempSubdirectory("alexnet-api-models-").FullName;
+
+    private PipelineApi Api => new(durable.Orchestrations, pipeline.Store, new ModelRegistry(pipeline.Store, time), time, NullLogger<PipelineApi>.Instance);
+
+    [Fact]
+    public async Task StartingABatchStartsItsOrchestrationOnceUnderTheBatchId()
+    {
+        ApiResult<BatchStarted> started = await Api.StartBatchAsync(batch, new LabelBatchInput(string.Empty, ChunkSize: 64));
+        await durable.WaitForCompletionAsync(batch);
+        ApiResult<BatchStarted> again = await Api.StartBatchAsync(batch);
+        ApiResult<BatchStatusView> status = await Api.GetBatchStatusAsync(batch);
+
+        Assert.Equal(202, started.StatusCode);
+        Assert.Equal(batch, started.Value!.InstanceId);
+        Assert.Equal(64, started.Value.Input.ChunkSize);
+        Assert.Equal(batch, started.Value.Input.Batch);
+        Assert.Equal(409, again.StatusCode);
+        Assert.Contains("already started", again.Error, StringComparison.Ordinal);
+        Assert.Equal(200, status.StatusCode);
+        Assert.Equal(OrchestrationState.Completed, status.Value!.State);
+        Assert.Equal($"labeled {batch}", status.Value.Result!.Value.GetString());
+        Assert.Equal("done", status.Value.Progress!.Value.GetProperty("phase").GetString());
+    }
+
+    public static TheoryData<string, string, string> BadStarts() => new()
+    {
+        { "../etc", "{}", "batch id" },
+        { "two words", "{}", "batch id" },
+        { "ok", "{\"chunkSize\":0}", "chunkSize" },
+        { "ok", "{\"minConfidence\":1.5}", "minConfidence" },
+        { "ok", "{\"cropMode\":\"sideways\"}", "cropMode" },
+        { "ok", "{\"container\":\"models\"}", "cannot be labeled" },
+        { "ok", "{\"batch\":\"other\"}", "names batch 'other'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadStarts))]
+    public async Task AStartWithABadBatchIdOrOptionIsRefusedWith400AndSaysWhy(string batchId, string body, string expected)
+    {
+        ApiResult<LabelBatchInput?> options = PipelineApi.ReadBatchOptions(System.Text.Encoding.UTF8.GetBytes(body));
+        ApiResult<BatchStarted> result = await Api.StartBatchAsync(batchId, options.Value);
+
+        Assert.Equal(400, result.StatusCode);
+        Assert.Contains(expected, result.Error, StringComparison.Ordinal);
+        Assert.Null(await durable.Client.GetInstanceAsync(batchId));
+    }
+
+    [Fact]
+    public void ABodyThatIsNotJsonIsRefusedWith400()
+    {
+        ApiResult<LabelBatchInput?> result = PipelineApi.ReadBatchOptions("{chunkSize: twelve"u8);
+
+        Assert.Equal(400, result.StatusCode);
+        Assert.Contains("not a valid set of batch options", result.Error, StringComparison.Ordinal);
+        Assert.Null(PipelineApi.ReadBatchOptions(" \n"u8).Value);
+    }
+
+    [Fact]
+    public async Task TheStatusOfABatchNobodyStartedIs404()
+    {
+        ApiResult<BatchStatusView> result = await Api.GetBatchStatusAsync(batch);
+
+        Assert.Equal(404, result.StatusCode);
+        Assert.Contains(batch, result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheStatusOfABatchLabeledElsewhereShowsItsSummary()
+    {
+        var summary = new BatchSummary(batch, 3, 2, 1, 0, new Dictionary<string, int> { ["v1"] = 2 }, new Dictionary<string, int> { ["shirt"] = 2 },
+            [0, 2], new Dictionary<string, int> { ["Corrupt"] = 1 }, 0.5, null, null, time.GetUtcNow(), null);
+        await pipeline.Store.UploadAsync(LabelPaths.LabelsContainer, LabelPaths.BatchFile(batch, LabelPaths.Summary),
+            BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(summary, LabelJsonContext.Default.BatchSummary)));
+
+        ApiResult<BatchStatusView> result = await Api.GetBatchStatusAsync(batch);
+
+        Assert.Equal(200, result.StatusCode);
+        Assert.Equal(OrchestrationState.NotFound, result.Value!.State);
+        Assert.Equal(2, result.Value.Summary!.Labeled);
+    }
+
+    [Fact]
+    public async Task TheLabelsOfOneImageAreItsLabelRecord()
+    {
+        var record = new LabelRecord(batch, new ImageIdentity(PipelineNames.IncomingContainer, $"{batch}/shop/shirt.jpg", "\"e1\"", "abc", 10),
+            new ModelIdentity("v1", "sha"), "Center", [new LabelScore("shirt", 6, 0.93f), new LabelScore("coat", 4, 0.04f)], time.GetUtcNow());
+        await pipeline.Store.UploadAsync(LabelPaths.LabelsContainer, LabelPaths.Record(batch, "shop/shirt.jpg"),
+            BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(record, LabelJsonContext.Default.LabelRecord)));
+
+        ApiResult<ImageLabelsView> found = await Api.GetImageLabelsAsync(batch, "shop/shirt.jpg");
+        ApiResult<ImageLabelsView> missing = await Api.GetImageLabelsAsync(batch, "shop/none.jpg");
+        ApiResult<ImageLabelsView> escaping = await Api.GetImageLabelsAsync(batch, "../other/x.jpg");
+
+        Assert.Equal(200, found.StatusCode);
+        Assert.Equal(LabelStatus.Labeled, found.Value!.Status);
+        Assert.Equal("shirt", found.Value.Label!.Top5[0].Label);
+        Assert.Null(found.Value.Rejection);
+        Assert.Equal(404, missing.StatusCode);
+        Assert.Equal(400, escaping.StatusCode);
+        Assert.Contains("'..'", escaping.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheLabelsOfARejectedImageAreItsRejectedRecord()
+    {
+        var rejected = new RejectedRecord(batch, new ImageIdentity(PipelineNames.IncomingContainer, $"{batch}/bad.png", "\"e\"", string.Empty, 4), "Corrupt", "The PNG's IHDR chunk fails its CRC check.", time.GetUtcNow());
+        await pipeline.Store.UploadAsync(LabelPaths.RejectedContainer, LabelPaths.Record(batch, "bad.png"),
+            BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(rejected, LabelJsonContext.Default.RejectedRecord)));
+
+        ApiResult<ImageLabelsView> result = await Api.GetImageLabelsAsync(batch, "bad.png");
+
+        Assert.Equal(LabelStatus.Rejected, result.Value!.Status);
+        Assert.Equal("Corrupt", result.Value.Rejection!.Code);
+    }
+
+    [Fact]
+    public async Task ModelsArePromotedAndRolledBackAndUnknownVersionsAreRefused()
+    {
+        // The models container is shared by everything on Azurite; a folder of its own keeps current.json private.
+        var store = new LocalFolderBlobStore(modelsRoot);
+        var api = new PipelineApi(durable.Orchestrations, store, new ModelRegistry(store, time), time, NullLogger<PipelineApi>.Instance);
+        await PublishManifestAsync(store, "v1", parent: null);
+        await PublishManifestAsync(store, "v2", parent: "v1");
+
+        ApiResult<CurrentModelPointer> unknown = await api.PromoteAsync("v9");
+        ApiResult<CurrentModelPointer> invalid = await api.PromoteAsync("v1/../v2");
+        ApiResult<CurrentModelPointer> nothingToRollBack = await api.RollbackAsync();
+        await api.PromoteAsync("v1");
+        ApiResult<CurrentModelPointer> promoted = await api.PromoteAsync("v2");
+        ApiResult<ModelsView> listed = await api.ListModelsAsync();
+        ApiResult<CurrentModelPointer> rolledBack = await api.RollbackAsync();
+
+        Assert.Equal(404, unknown.StatusCode);
+        Assert.Contains("v9", unknown.Error, StringComparison.Ordinal);
+        Assert.Equal(400, invalid.StatusCode);
+        Assert.Equal(409, nothingToRollBack.StatusCode);
+        Assert.Equal(new CurrentModelPointer("v2", "v1", time.GetUtcNow(), "promoted through the API"), promoted.Value);
+        Assert.Equal(["v2", "v1"], listed.Value!.Models.Select(m => m.Version));
+        Assert.True(listed.Value.Models[0].IsCurrent);
+        Assert.Equal("v1", rolledBack.Value!.Version);
+    }
+
+    [Fact]
+    public async Task RetrainNeedsADatasetWithImagesAndStartsOncePerMinute()
+    {
+        string dataset = Azurite.Unique("ds");
+        ApiResult<RetrainStarted> empty = await Api.StartRetrainAsync(dataset);
+        ApiResult<RetrainStarted> invalid = await Api.StartRetrainAsync("a/b");
+        await pipeline.Store.UploadAsync(PipelineNames.TrainingContainer, $"{dataset}/shirt/1.png", BinaryData.FromBytes([1]));
+
+        ApiResult<RetrainStarted> started = await Api.StartRetrainAsync(dataset, force: true);
+        await durable.WaitForCompletionAsync(started.Value!.InstanceId);
+        ApiResult<RetrainStarted> again = await Api.StartRetrainAsync(dataset);
+
+        Assert.Equal(404, empty.StatusCode);
+        Assert.Equal(400, invalid.StatusCode);
+        Assert.Equal(202, started.StatusCode);
+        Assert.Equal($"retrain-{dataset}-20250314-1509", started.Value.InstanceId);
+        Assert.True(started.Value.Input.Force);
+        Assert.Equal(409, again.StatusCode);
+        await pipeline.Store.DeleteAsync(PipelineNames.TrainingContainer, $"{dataset}/shirt/1.png");
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await pipeline.DisposeAsync();
+        Directory.Delete(modelsRoot, recursive: true);
+    }
+
+    private async Task PublishManifestAsync(IBlobStore store, string version, string? parent)
+    {
+        var manifest = new ModelManifest
+        {
+            Version = version,
+            ParentVersion = parent,
+            Classes = ["shirt", "coat"],
+            InputSize = 64,
+            BaseSize = 73,
+            Mean = [120f, 115f, 100f],
+            WeightsSha256 = new string('0', 64),
+            CreatedAt = time.GetUtcNow(),
+        };
+        time.Advance(TimeSpan.FromMinutes(1));
+        await store.CreateIfAbsentAsync(PipelineNames.ModelsContainer, $"{version}/{ModelPackage.ManifestFileName}", BinaryData.FromBytes(manifest.ToJson()));
+    }
+}
