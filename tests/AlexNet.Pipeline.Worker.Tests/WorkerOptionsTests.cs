@@ -1,0 +1,53 @@
+using AlexNet.Pipeline.Storage;
+using AlexNet.Pipeline.Worker.Tests.Fixtures;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace AlexNet.Pipeline.Worker.Tests;
+
+/// <summary>A bad Worker setting stops the host as it starts, with a message that names the setting.</summary>
+public sealed class WorkerOptionsTests
+{
+    [Theory]
+    [InlineData("Worker:Queue", "", "Worker:Queue must be set")]
+    [InlineData("Worker:TrainQueue", " ", "Worker:TrainQueue must be set")]
+    [InlineData("Worker:BatchSize", "0", "Worker:BatchSize must be between 1 and 8192")]
+    [InlineData("Worker:MaxMessagesPerReceive", "1000", "Worker:MaxMessagesPerReceive must be between 1 and 256")]
+    [InlineData("Worker:ReceiveWait", "00:00:00", "Worker:ReceiveWait must be between")]
+    [InlineData("Worker:MinConfidence", "1.5", "Worker:MinConfidence must be between 0 and 1")]
+    [InlineData("Worker:Device", "tpu", "Worker:Device 'tpu' is not understood")]
+    [InlineData("Worker:Layout", "ThreeTower", "Worker:Layout 'ThreeTower' is not understood")]
+    [InlineData("Worker:LockRenewInterval", "00:00:05", "Worker:LockRenewInterval (00:00:05) must be shorter than Messaging:LockDuration (00:00:05)")]
+    public async Task InvalidSettingStopsTheHostNamingIt(string key, string value, string message)
+    {
+        var settings = WorkerHost.Settings("options");
+        settings[key] = value;
+        using IHost host = WorkerHost.Build(settings, new LocalFolderBlobStore(Directory.CreateTempSubdirectory("alexnet-options").FullName));
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnparseableCropModeStopsTheHostNamingIt()
+    {
+        var settings = WorkerHost.Settings("options");
+        settings["Worker:CropMode"] = "Diagonal";
+        using IHost host = WorkerHost.Build(settings, new LocalFolderBlobStore(Directory.CreateTempSubdirectory("alexnet-options").FullName));
+
+        var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => host.StartAsync());
+
+        Assert.Contains("Worker:CropMode", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ValidSettingsStartTheHost()
+    {
+        var settings = WorkerHost.Settings("options");
+        using IHost host = WorkerHost.Build(settings, new LocalFolderBlobStore(Directory.CreateTempSubdirectory("alexnet-options").FullName));
+
+        await host.StartAsync();
+        await host.StopAsync();
+    }
+}
