@@ -186,6 +186,12 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
             {
                 // Buffered batches would otherwise keep coming after a cancellation.
                 cancellationToken.ThrowIfCancellationRequested();
+                if (batch.Count == 0)
+                {
+                    // Every image of this batch was rejected by the decoder: nothing to learn from, move on.
+                    state = state with { StepInEpoch = batch.Step + 1 };
+                    continue;
+                }
 
                 // A due checkpoint is written only once these weights have given a finite loss on a fresh batch.
                 byte[]? rngBefore = checkpointDue ? CurrentRng() : null;

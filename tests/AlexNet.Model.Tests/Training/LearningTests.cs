@@ -4,6 +4,7 @@ using AlexNet.Model.Inference;
 using AlexNet.Model.Packaging;
 using AlexNet.Model.Tests.Data;
 using AlexNet.Model.Training;
+using Xunit.Abstractions;
 
 namespace AlexNet.Model.Tests.Training;
 
@@ -14,7 +15,7 @@ public sealed class LearningTests(ITestOutputHelper output) : IDisposable
     /// Bar for test top-1 accuracy after the short run below; chance is 0.10. Measured on this project's 2-core
     /// machines (docs/training.md): see there for the figures the margin was set from.
     /// </summary>
-    private const double AccuracyBar = 0.45;
+    private const double AccuracyBar = 0.40;
 
     private readonly TempFolder temp = new();
 

@@ -63,13 +63,16 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
-    public async Task RunFolderHoldsAFullModelPackageMetricsAndPlots()
+    public async Task RunFolderHoldsAFullModelPackageMetricsAndPlotsAndSkipsACorruptImage()
     {
-        ImageDataSet data = await TinyData();
+        TinyImages.Create(temp.Sub("data"), classes: 10, perClass: 10);
+        await File.WriteAllBytesAsync(Path.Combine(temp.Sub("data"), "class-03", "broken.png"), [0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
+        ImageDataSet data = await ImageDataSet.ListAsync(new FolderImageSource(temp.Sub("data")));
         string run = temp.Sub("run");
 
         TrainingResult result = await new Trainer(Tiny with { Epochs = 1, ParentVersion = "v0", Version = "v1" }).RunAsync(data, run);
 
+        Assert.Equal(1, result.RejectedImages);
         ModelPackage package = ModelPackage.LoadDirectory(result.ModelDirectory);
         ModelManifest manifest = package.Manifest;
         Assert.Equal("v1", manifest.Version);
