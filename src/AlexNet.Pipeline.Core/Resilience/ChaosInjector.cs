@@ -1,0 +1,162 @@
+using System.Collections.Concurrent;
+using Azure;
+using Azure.Messaging.ServiceBus;
+using Polly;
+using Polly.Simmy;
+using Polly.Simmy.Fault;
+using Polly.Simmy.Latency;
+
+namespace AlexNet.Pipeline.Resilience;
+
+/// <summary>Which SDK's exceptions an injected fault imitates.</summary>
+public enum ChaosFaultFamily
+{
+    /// <summary>Azure Storage (blobs, queues): <see cref="RequestFailedException"/> 500/503, connection resets.</summary>
+    Storage,
+
+    /// <summary>Service Bus: transient <see cref="ServiceBusException"/>s (busy, timeout, communication problem).</summary>
+    ServiceBus,
+}
+
+/// <summary>
+/// Runs calls through Polly's chaos strategies: a latency strategy and a fault strategy before the call, and a second
+/// fault strategy after it (the response lost on the way back). Each decision is a draw from a <see cref="Random"/>
+/// seeded with <see cref="ChaosOptions.Seed"/> and the call's identity, so which calls fail does not depend on thread
+/// timing: the same seed and the same work fault the same calls.
+/// </summary>
+public sealed class ChaosInjector
+{
+    private static readonly ResiliencePropertyKey<ChaosCall> CallKey = new("alexnet.chaos.call");
+
+    private readonly ChaosOptions options;
+    private readonly ResiliencePipeline before;
+    private readonly ResiliencePipeline after;
+    private readonly ConcurrentDictionary<string, int> occurrences = new(StringComparer.Ordinal);
+
+    public ChaosInjector(ChaosOptions options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        this.options = options;
+
+        // Split the fault rate so that before and after together fault FaultRate of the calls.
+        double beforeRate = options.FaultRate * (1 - options.LostResponseShare);
+        double afterRate = beforeRate >= 1 ? 0 : options.FaultRate * options.LostResponseShare / (1 - beforeRate);
+
+        before = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddChaosLatency(new ChaosLatencyStrategyOptions
+            {
+                Enabled = options.Enabled,
+                InjectionRateGenerator = args => Decide(args.Context, "latency", options.LatencyRate),
+                Latency = options.Latency,
+                OnLatencyInjected = args => Count(args.Context, Statistics.Delayed),
+            })
+            .AddChaosFault(new ChaosFaultStrategyOptions
+            {
+                Enabled = options.Enabled,
+                InjectionRateGenerator = args => Decide(args.Context, "fault", beforeRate),
+                FaultGenerator = args => ValueTask.FromResult<Exception?>(Fault(args.Context, lostResponse: false)),
+                OnFaultInjected = args => Count(args.Context, Statistics.Faulted),
+            })
+            .Build();
+        after = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddChaosFault(new ChaosFaultStrategyOptions
+            {
+                Enabled = options.Enabled,
+                InjectionRateGenerator = args => Decide(args.Context, "lost", afterRate),
+                FaultGenerator = args => ValueTask.FromResult<Exception?>(Fault(args.Context, lostResponse: true)),
+                OnFaultInjected = args => Count(args.Context, Statistics.LostResponse),
+            })
+            .Build();
+    }
+
+    public ChaosOptions Options => options;
+
+    public ChaosStatistics Statistics { get; } = new();
+
+    /// <summary>Makes <paramref name="call"/> under chaos: maybe delayed, maybe failed before it is made, maybe failed after it took effect.</summary>
+    /// <param name="operation">What kind of call, e.g. <c>blob.Download</c>; statistics are kept per operation.</param>
+    /// <param name="target">What it acts on (a blob name, a message id); with the operation, the call's identity.</param>
+    public async Task<T> RunAsync<T>(
+        ChaosFaultFamily family, string operation, string target, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        string key = $"{operation}\n{target}";
+        var identity = new ChaosCall(family, operation, key, occurrences.AddOrUpdate(key, 1, (_, n) => n + 1));
+        Statistics.Called(operation);
+
+        ResilienceContext context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(CallKey, identity);
+        try
+        {
+            T result = await before.ExecuteAsync(static async (ctx, call) => await call(ctx.CancellationToken).ConfigureAwait(false), context, call)
+                .ConfigureAwait(false);
+            await after.ExecuteAsync(static _ => ValueTask.CompletedTask, context).ConfigureAwait(false);
+            return result;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    public Task RunAsync(ChaosFaultFamily family, string operation, string target, Func<CancellationToken, Task> call, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        return RunAsync(family, operation, target, async token =>
+        {
+            await call(token).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <summary>A rate of 1 or 0 for this call: the strategies' own randomizer then only carries out the seeded decision.</summary>
+    private ValueTask<double> Decide(ResilienceContext context, string decision, double rate) =>
+        ValueTask.FromResult(Draw(context.Properties.GetValue(CallKey, default!), decision) < rate ? 1.0 : 0.0);
+
+    private double Draw(ChaosCall call, string decision)
+    {
+        // FNV-1a over the call's identity: string.GetHashCode is randomized per process, this is not.
+        ulong hash = 14695981039346656037UL ^ (uint)options.Seed;
+        foreach (char c in $"{call.Key}\n{call.Occurrence}\n{decision}")
+            hash = (hash ^ c) * 1099511628211UL;
+#pragma warning disable CA5394 // Reproducible test faults, not security.
+        return new Random(unchecked((int)(hash ^ (hash >> 32)))).NextDouble();
+#pragma warning restore CA5394
+    }
+
+    private Exception Fault(ResilienceContext context, bool lostResponse)
+    {
+        ChaosCall call = context.Properties.GetValue(CallKey, default!);
+        string what = $"chaos: {call.Operation} {(lostResponse ? "took effect but its response was lost" : "failed")}";
+        int kind = (int)(Draw(call, lostResponse ? "lost-kind" : "fault-kind") * 4);
+        return call.Family switch
+        {
+            ChaosFaultFamily.ServiceBus => kind switch
+            {
+                0 or 1 => new ServiceBusException($"{what}: the service was busy", ServiceBusFailureReason.ServiceBusy),
+                2 => new ServiceBusException($"{what}: the operation timed out", ServiceBusFailureReason.ServiceTimeout),
+                _ => new ServiceBusException($"{what}: communication problem", ServiceBusFailureReason.ServiceCommunicationProblem),
+            },
+            _ => kind switch
+            {
+                0 => new RequestFailedException(503, $"{what}: the server is busy", "ServerBusy", null),
+                1 => new RequestFailedException(500, $"{what}: the operation could not be completed within the permitted time", "OperationTimedOut", null),
+                2 => new IOException($"{what}: unable to read data from the transport connection: connection reset by peer"),
+
+                // What Azure.Core throws once its retries are spent on network errors.
+                _ => new AggregateException(
+                    $"{what}: retry failed after 6 tries",
+                    new RequestFailedException($"{what}: connection reset by peer", new IOException("connection reset by peer"))),
+            },
+        };
+    }
+
+    private static ValueTask Count(ResilienceContext context, Action<string> count)
+    {
+        count(context.Properties.GetValue(CallKey, default!).Operation);
+        return ValueTask.CompletedTask;
+    }
+
+    private sealed record ChaosCall(ChaosFaultFamily Family, string Operation, string Key, int Occurrence);
+}
