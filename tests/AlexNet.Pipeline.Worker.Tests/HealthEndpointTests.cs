@@ -8,6 +8,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace AlexNet.Pipeline.Worker.Tests;
 
@@ -29,6 +31,9 @@ public sealed class HealthEndpointTests
         });
         await app.StartAsync();
         using HttpClient client = app.GetTestClient();
+
+        // appsettings.json gives the in-flight run up to 2 minutes to finish on shutdown (the container grace period is 4).
+        Assert.Equal(TimeSpan.FromSeconds(120), app.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
 
         HttpResponseMessage live = await client.GetAsync(WorkerApplication.LivePath);
         HttpResponseMessage notReady = await client.GetAsync(WorkerApplication.ReadyPath);

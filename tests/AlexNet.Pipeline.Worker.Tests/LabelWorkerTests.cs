@@ -218,25 +218,25 @@ public sealed class LabelWorkerTests
     [Fact]
     public async Task RenewsLocksWhileARunOutlastsTheLockSoTheMessageIsNotDeliveredTwice()
     {
-        var store = new InstrumentedBlobStore(Azurite.IsolatedStore()) { DownloadDelay = TimeSpan.FromMilliseconds(250) };
+        var store = new InstrumentedBlobStore(Azurite.IsolatedStore()) { DownloadDelay = TimeSpan.FromMilliseconds(300) };
         await TestModels.PublishAsync(store, TestModels.V1);
         var settings = WorkerHost.Settings("renew");
-        settings["Messaging:LockDuration"] = "00:00:01";
-        settings["Worker:LockRenewInterval"] = "00:00:00.300";
+        settings["Messaging:LockDuration"] = "00:00:02";
+        settings["Worker:LockRenewInterval"] = "00:00:00.500";
         var queues = WorkerHost.InProcessQueues(settings);
         string batch = TestPipeline.NewBatch("renew");
         string[] paths = await TestPipeline.UploadPhotosAsync(store, batch, 16);
         LabelRequest request = TestPipeline.Chunk(batch, "c000", paths);
         await TestPipeline.SendAsync(queues.GetQueue("renew"), request);
 
-        // 16 downloads of 250 ms, two at a time: the run takes at least 2 s, twice the lock.
+        // 16 downloads of 300 ms, two at a time: the run takes at least 2.4 s, longer than the 2 s lock.
         await using (var worker = await WorkerHost.StartAsync(settings, store, queues))
         {
             await TestPipeline.EventuallyAsync(() => Task.FromResult(queues.Queue("renew").CompletedCount == 1), Patience, "the message to be completed");
 
             // Had the lock lapsed mid-run, the queue would have handed the message out again (delivery 2), and the
             // first run's complete would have failed: the one settlement recorded would be the second delivery's.
-            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            await Task.Delay(TimeSpan.FromSeconds(2.5));
         }
 
         var settled = Assert.Single(queues.Queue("renew").Log);
