@@ -29,6 +29,14 @@ public sealed class LocalDurableOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Durable:LeaseAcquireInterval must be between 100 ms and 5 minutes.")]
     public TimeSpan LeaseAcquireInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long a message an engine has taken stays hidden from the others. An engine that stops (gracefully or not)
+    /// leaves the messages it had fetched but not finished hidden this long before a new engine gets them; an engine
+    /// that keeps working renews it. Durable Functions uses 5 minutes; locally a restart should not wait that long.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "Durable:MessageVisibilityTimeout must be between 1 second and 10 minutes.")]
+    public TimeSpan MessageVisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     [Range(1, 1000, ErrorMessage = "Durable:MaxConcurrentActivities must be between 1 and 1000.")]
     public int MaxConcurrentActivities { get; set; } = 10;
 

@@ -61,9 +61,10 @@ public sealed class LabelBatchOrchestration : TaskOrchestrator<LabelBatchInput, 
         {
             var groupInput = new ChunkGroupInput(input.Batch, first, Math.Min(perGroup, plan.Chunks - first), input.CropMode,
                 input.ChunkTimeoutSeconds, input.MaxResends, input.PollSeconds, input.PollsPerHistory);
-            // ':' never occurs in a batch id, so these ids cannot collide with another batch's.
+            // ':' never occurs in a batch id, so these ids cannot collide with another batch's. No retry policy: a
+            // group fails only once its own resends are spent, and running it again would just wait that long again.
             string instanceId = string.Create(CultureInfo.InvariantCulture, $"{input.Batch}:g{index:D4}");
-            groups.Add(context.CallSubOrchestratorAsync<ChunkGroupResult>(OrchestrationNames.LabelChunkGroup, groupInput, new SubOrchestrationOptions(retry, instanceId)));
+            groups.Add(context.CallSubOrchestratorAsync<ChunkGroupResult>(OrchestrationNames.LabelChunkGroup, groupInput, new SubOrchestrationOptions(instanceId: instanceId)));
         }
 
         Task<ChunkGroupResult[]> all = Task.WhenAll(groups);
@@ -76,7 +77,9 @@ public sealed class LabelBatchOrchestration : TaskOrchestrator<LabelBatchInput, 
             Task timer = context.CreateTimer(context.CurrentUtcDateTime + wait, cancelTimer.Token);
             if (await Task.WhenAny(all, timer) == all)
             {
-                await cancelTimer.CancelAsync();
+                // Cancel synchronously: CancelAsync would finish on the thread pool, outside the orchestration's
+                // scheduler, and the episode would end with the orchestration waiting on nothing.
+                cancelTimer.Cancel();
                 break;
             }
             DoneChunkCount done = await context.CallActivityAsync<DoneChunkCount>(OrchestrationNames.CountDoneChunks, new CountDoneChunksInput(input.Batch, plan), retry);

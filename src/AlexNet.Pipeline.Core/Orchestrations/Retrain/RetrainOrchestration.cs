@@ -54,7 +54,7 @@ public sealed class RetrainOrchestration : TaskOrchestrator<RetrainInput, Retrai
 
         var wait = new TrainWaitInput(jobId, context.CurrentUtcDateTime.AddMinutes(input.TrainTimeoutMinutes), input.PollSeconds, PollsPerHistory);
         TrainDone done = await context.CallSubOrchestratorAsync<TrainDone>(OrchestrationNames.WaitForTrainDone, wait,
-            new SubOrchestrationOptions(retry, context.InstanceId + ":train"));
+            new SubOrchestrationOptions(instanceId: context.InstanceId + ":train"));
         if (!done.Succeeded)
         {
             string why = $"train job {jobId} failed: {done.Error ?? "no error given"}";
