@@ -1,7 +1,9 @@
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Storage;
+using Azure.Core.Serialization;
 using Azure.Storage.Blobs;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -30,6 +32,9 @@ public sealed class PipelineServices : IAsyncDisposable
         if (settings is not null)
             builder.Configuration.AddInMemoryCollection(settings);
         builder.AddPipelineFunctions();
+
+        // What the Functions worker's own defaults set up: the durable status response writes through it.
+        builder.Services.Configure<WorkerOptions>(options => options.Serializer = new JsonObjectSerializer());
         host = builder.Build();
         host.StartAsync().GetAwaiter().GetResult();
     }
