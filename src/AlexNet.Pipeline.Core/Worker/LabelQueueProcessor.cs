@@ -145,7 +145,7 @@ public sealed partial class LabelQueueProcessor
             using ModelLease lease = models.Acquire();
             modelVersion = lease.Model.Version;
             activity?.SetTag("alexnet.model.version", modelVersion);
-            var engine = new LabelingEngine(lease.Classifier, store, decoder, options.LabelingOptions(cropMode), time, loggers.CreateLogger<LabelingEngine>());
+            var engine = new LabelingEngine(lease.Classifier, store, decoder, options.ToLabelingOptions(cropMode), time, loggers.CreateLogger<LabelingEngine>());
             var found = Channel.CreateUnbounded<ImageRef>(new UnboundedChannelOptions { SingleReader = true });
             using var lookupsDone = CancellationTokenSource.CreateLinkedTokenSource(abort);
             Task lookups = LookUpAsync(batch, images, found.Writer, outcomes, lookupsDone.Token);

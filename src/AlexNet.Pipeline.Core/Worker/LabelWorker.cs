@@ -21,6 +21,9 @@ public sealed partial class LabelWorker(
     /// <summary>Polling for the first model is quicker than the refresh interval: an idle fleet should start promptly.</summary>
     public static readonly TimeSpan MaxFirstModelPoll = TimeSpan.FromSeconds(15);
 
+    /// <summary>Time kept back from the shutdown timeout (at most a quarter of it) to abandon the messages of a run that had to be cut.</summary>
+    public static readonly TimeSpan SettleReserve = TimeSpan.FromSeconds(5);
+
     private readonly CancellationTokenSource abort = new(Timeout.InfiniteTimeSpan, time);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -80,9 +83,6 @@ public sealed partial class LabelWorker(
         abort.Dispose();
         base.Dispose();
     }
-
-    /// <summary>Time kept back from the shutdown timeout to abandon the messages of a run that had to be cut.</summary>
-    public static readonly TimeSpan SettleReserve = TimeSpan.FromSeconds(5);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Label worker starting on queue {Queue}, network {Placement}")]
     private static partial void LogStarting(ILogger logger, string queue, string placement);

@@ -78,7 +78,8 @@ public sealed class WorkerOptions
 
     public string WorkerName => string.IsNullOrWhiteSpace(Name) ? Environment.MachineName : Name;
 
-    public LabelingOptions LabelingOptions(CropMode cropMode) => new()
+    /// <summary>The engine settings of one run in <paramref name="cropMode"/>.</summary>
+    public LabelingOptions ToLabelingOptions(CropMode cropMode) => new()
     {
         BatchSize = BatchSize,
         DecodeParallelism = DecodeParallelism,
