@@ -24,6 +24,18 @@ public sealed class AzureBlobHeadReader(BlobServiceClient client) : IBlobHeadRea
         catch (RequestFailedException ex) when (ex.Status == 416)
         {
             // No byte range of an empty blob is satisfiable; its properties still say which version it is.
+            return await ReadEmptyAsync(blob, container, name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<BlobHead?> ReadEmptyAsync(BlobClient blob, string container, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
             BlobProperties properties = await blob.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             return new BlobHead(new Storage.BlobEntry(container, name, properties.ContentLength, FormatETag(properties.ETag), properties.LastModified), ReadOnlyMemory<byte>.Empty);
         }
