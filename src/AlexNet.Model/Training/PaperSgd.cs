@@ -37,7 +37,8 @@ public sealed class PaperSgd : IDisposable
         using var noGrad = torch.no_grad();
         foreach (var (name, parameter) in parameters)
         {
-            Tensor? gradient = parameter.grad;
+            // Each read of .grad is a new handle that pins the gradient's storage until disposed.
+            using Tensor? gradient = parameter.grad;
             if (gradient is null)
                 continue;
             if (!velocity.TryGetValue(name, out Tensor? v))

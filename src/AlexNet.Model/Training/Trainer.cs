@@ -298,6 +298,7 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
         {
             foreach (var (name, parameter) in network.named_parameters())
             {
+                using var scope = NewDisposeScope();
                 if (!parameter.isfinite().all().item<bool>())
                     throw new TrainingDivergedException($"weights of {name} are not finite; the last good checkpoint is kept");
             }

@@ -177,6 +177,25 @@ public sealed class TrainerTests : IDisposable
         Assert.Contains("checkpoint", freshError.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TrainingStepsLeaveNoTensorBehind()
+    {
+        ImageDataSet data = await TinyData();
+        var counts = new List<long>();
+        var count = new Callback(p =>
+        {
+            if (p.Phase == TrainingPhase.Training && p.Epoch == 1)
+                counts.Add(Tensor.TotalCount);
+        });
+
+        await new Trainer(Tiny with { Epochs = 1, BatchSize = 8 }).RunAsync(data, temp.Sub("memory"), progress: count);
+
+        // Each step reads every parameter's gradient; an undisposed handle would add 16 live tensors per step
+        // (until the garbage collector happens to finalise them) and pin a gradient's storage each.
+        Assert.True(counts.Count >= 10);
+        Assert.All(counts.Zip(counts.Skip(1)), pair => Assert.True(pair.Second <= pair.First, $"live tensors grew from {pair.First} to {pair.Second} in one step"));
+    }
+
     public void Dispose() => temp.Dispose();
 }
 
