@@ -28,8 +28,8 @@ public static class ComparisonPlot
             AddSeries(plot, "current " + current.Version, current, -width / 2, width, Colors.Gray);
         AddSeries(plot, "candidate " + candidate.Version, candidate, current is null ? 0 : width / 2, width, Colors.SteelBlue);
         plot.Axes.Bottom.SetTicks([0, 1], ["top-1", "top-5"]);
-        plot.Axes.Margins(bottom: 0);
-        plot.ShowLegend();
+        plot.Axes.Margins(bottom: 0, top: 0.15);
+        plot.ShowLegend(Edge.Bottom);
 
         string temporary = path + ".tmp.png";
         plot.SavePng(temporary, 640, 420);
