@@ -23,12 +23,15 @@ public sealed class LocalOrchestrationClient : IOrchestrationClient
         [CoreStatus.Pending, CoreStatus.Running, CoreStatus.ContinuedAsNew, CoreStatus.Completed, CoreStatus.Suspended];
 
     private readonly TaskHubClient client;
+    private readonly Lazy<Task> taskHubCreated;
 
     public LocalOrchestrationClient(IOptions<LocalDurableOptions> options, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         var service = new AzureStorageOrchestrationService(AzureStorageSettingsFactory.Create(options.Value, loggerFactory));
         client = new TaskHubClient(service, new SdkDataConverter(SdkJsonConverter.Default), loggerFactory);
+        // A start or a status query may come before any engine has created the task hub (a CLI asking for status).
+        taskHubCreated = new Lazy<Task>(() => service.CreateIfNotExistsAsync());
     }
 
     public Task<bool> StartLabelBatchAsync(LabelBatchInput input, CancellationToken cancellationToken = default)
@@ -95,6 +98,7 @@ public sealed class LocalOrchestrationClient : IOrchestrationClient
 
     private async Task<CoreState?> GetStateAsync(string instanceId, CancellationToken cancellationToken)
     {
+        await taskHubCreated.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         IList<CoreState> states = await client.GetOrchestrationStateAsync(instanceId, allExecutions: false).WaitAsync(cancellationToken).ConfigureAwait(false);
         return states.FirstOrDefault(s => s is not null);
     }
