@@ -1,0 +1,42 @@
+using System.Runtime.CompilerServices;
+using AlexNet.Pipeline.Storage;
+
+namespace AlexNet.Reliability.Tests.Fixtures;
+
+/// <summary>
+/// The pipeline's containers under a per-test suffix of a shared account, invisible to the code under test: names go
+/// in with the suffix and come back without it, so one test's <c>models/current.json</c> never meets another's.
+/// </summary>
+internal sealed class IsolatedBlobStore(IBlobStore inner, string suffix) : IBlobStore
+{
+    public string Map(string container) => $"{container}-{suffix}";
+
+    public async IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (BlobEntry entry in inner.ListAsync(Map(container), prefix, cancellationToken).ConfigureAwait(false))
+            yield return entry with { Container = container };
+    }
+
+    public async Task<BlobEntry?> GetEntryAsync(string container, string name, CancellationToken cancellationToken = default) =>
+        await inner.GetEntryAsync(Map(container), name, cancellationToken).ConfigureAwait(false) is { } entry ? entry with { Container = container } : null;
+
+    public async Task<BlobDownload?> DownloadAsync(string container, string name, CancellationToken cancellationToken = default) =>
+        await inner.DownloadAsync(Map(container), name, cancellationToken).ConfigureAwait(false) is { } download
+            ? download with { Entry = download.Entry with { Container = container } }
+            : null;
+
+    public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
+        inner.CreateIfAbsentAsync(Map(container), name, content, contentType, cancellationToken);
+
+    public Task<string> UploadAsync(string container, string name, BinaryData content, string? contentType = null, string? ifMatchETag = null, CancellationToken cancellationToken = default) =>
+        inner.UploadAsync(Map(container), name, content, contentType, ifMatchETag, cancellationToken);
+
+    public Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken = default) =>
+        inner.DeleteAsync(Map(container), name, cancellationToken);
+
+    public Task SetTagsAsync(string container, string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default) =>
+        inner.SetTagsAsync(Map(container), name, tags, cancellationToken);
+
+    public IAsyncEnumerable<BlobEntry> FindByTagsAsync(string tagQuery, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("tag queries span containers; nothing under test here uses them");
+}
