@@ -211,8 +211,13 @@ public sealed partial class LabelingEngine(
             var current = image with { ETag = content.ETag, Size = content.Content.ToMemory().Length };
             ReadOnlyMemory<byte> bytes = content.Content.ToMemory();
             var identity = new ImageIdentity(current.Container, current.Path, current.ETag, FolderImageSource.Sha256(bytes.Span), bytes.Length);
-            if (existing is { Record: var previous } && previous.Covers(identity.Sha256, modelVersion))
+            if (existing is { Record: var previous, ETag: var recordETag } && previous.Covers(identity.Sha256, modelVersion))
+            {
+                // The same bytes uploaded again get a new ETag: note it, so the ingest sweep sees the upload as labeled.
+                if (previous.Image.ETag != identity.ETag)
+                    await RefreshIdentityAsync(batch, current.RecordKey, previous with { Image = identity }, recordETag, token).ConfigureAwait(false);
                 return new ItemResult(current, LabelOutcome.AlreadyLabeled);
+            }
 
             ImageDecodeResult result = decoder.Decode(bytes.Span, classifier.Manifest.BaseSize);
             if (result.Rejection is { } rejection)
@@ -299,6 +304,13 @@ public sealed partial class LabelingEngine(
         RejectedRecord? previous = existing is null ? null : JsonSerializer.Deserialize(existing.Content.ToMemory().Span, LabelJsonContext.Default.RejectedRecord);
         if (previous?.Image.Sha256 != identity.Sha256)
             await output.UploadAsync(LabelPaths.RejectedContainer, name, content, "application/json", existing?.Entry.ETag, token).ConfigureAwait(false);
+    }
+
+    private async Task RefreshIdentityAsync(string batch, string recordPath, LabelRecord record, string recordETag, CancellationToken token)
+    {
+        var content = BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(record, LabelJsonContext.Default.LabelRecord));
+        // Losing this race is fine: whoever won wrote a record for the same content and model.
+        await TryWriteAsync(LabelPaths.Record(batch, recordPath), content, recordETag, token).ConfigureAwait(false);
     }
 
     private async Task<(LabelRecord Record, string ETag)?> ReadRecordAsync(string batch, string imagePath, CancellationToken token)

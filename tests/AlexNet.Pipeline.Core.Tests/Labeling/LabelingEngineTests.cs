@@ -84,6 +84,22 @@ public sealed class LabelingEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task TheSameBytesUploadedAgainAreAlreadyLabeledAndTheRecordNotesTheNewETag()
+    {
+        await LabelingFixture.Engine(classifier, store).RunAsync("photos", new FolderImageSource(images));
+        string file = Path.Combine(images, "a", "photo-000.jpg");
+        File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(5));
+        string newETag = (await new FolderImageSource(images).ListAsync().FirstAsync(i => i.Path == "a/photo-000.jpg")).ETag;
+
+        var again = await LabelingFixture.Engine(classifier, store).RunAsync("photos", new FolderImageSource(images));
+
+        Assert.Equal(0, again.Statistics.Labeled);
+        Assert.Equal(12, again.Statistics.AlreadyLabeled);
+        var record = await ReadAsync<LabelRecord>(LabelPaths.LabelsContainer, "photos/a/photo-000.jpg.json");
+        Assert.Equal(newETag, record.Image.ETag);
+    }
+
+    [Fact]
     public async Task CancellingMidwayAndRunningAgainFinishesWithEachImageLabeledOnce()
     {
         using var cancel = new CancellationTokenSource();
