@@ -19,10 +19,14 @@ public static class PipelineCommand
         var demoEpochs = new Option<int>("--demo-epochs") { Description = "Training epochs of the demo model.", DefaultValueFactory = _ => 12 };
         var samples = new Option<DirectoryInfo?>("--samples") { Description = "Sample folder with train/<class>/ and unlabeled/ (default: the repository's samples/fashion-mnist)." };
         var verbose = new Option<bool>("--verbose") { Description = "Log at Information level (default: warnings only)." };
+        var bench = new Option<int>("--bench") { Description = "Measure the pipeline against alexnet label on N generated images, then exit (uses the promoted model, or a random-weight one)." };
+        var benchBatch = new Option<int>("--bench-batch-size") { Description = "Forward batch of both sides of --bench.", DefaultValueFactory = _ => 64 };
+        var benchChunk = new Option<int>("--bench-chunk-size") { Description = "Images per label request of --bench.", DefaultValueFactory = _ => 256 };
+        var json = new Option<bool>("--json") { Description = "Print the --bench result as JSON." };
 
         var command = new Command("pipeline", "Run the whole pipeline on this machine: Azurite storage, ingest, worker, orchestrations and the HTTP API.\n\nExamples:\n  alexnet pipeline --demo\n  alexnet pipeline --port 7071")
         {
-            port, taskHub, sweep, demo, demoEpochs, samples, verbose,
+            port, taskHub, sweep, demo, demoEpochs, samples, verbose, bench, benchBatch, benchChunk, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -31,10 +35,17 @@ public static class PipelineCommand
             if (sweepSeconds is <= 0 or > 3600)
                 throw new CliException("--sweep-seconds must be between 0 and 3600", CliApplication.UsageError);
             int epochs = LabelCommand.Positive(parse.GetValue(demoEpochs), "--demo-epochs");
+            int benchImages = parse.GetValue(bench);
+            if (benchImages < 0)
+                throw new CliException("--bench must be a positive number of images", CliApplication.UsageError);
+            int benchBatchSize = LabelCommand.Positive(parse.GetValue(benchBatch), "--bench-batch-size");
+            int benchChunkSize = LabelCommand.Positive(parse.GetValue(benchChunk), "--bench-chunk-size");
+            if (benchImages > 0)
+                sweepSeconds = 3600; // the benchmark measures the batch path alone; the sweep would label the same uploads twice
             string work = Path.Combine(Path.GetTempPath(), "alexnet-pipeline");
             var settings = new LocalPipelineSettings(
                 parse.GetValue(port), parse.GetValue(taskHub)!, TimeSpan.FromSeconds(sweepSeconds), work,
-                parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning);
+                parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning, benchImages > 0 ? benchBatchSize : 64);
 
             await using Azurite azurite = await Azurite.EnsureRunningAsync(output, cancellationToken);
             WebApplication app = LocalPipelineHost.Build(settings);
@@ -42,6 +53,12 @@ public static class PipelineCommand
             try
             {
                 output.WriteLine($"pipeline running: API http://127.0.0.1:{settings.Port}/api, storage {LocalPipelineHost.DevelopmentStorage} (Azurite{(azurite.StartedHere ? ", started here" : "")})");
+                if (benchImages > 0)
+                {
+                    var runner = ActivatorUtilities.CreateInstance<PipelineBench>(app.Services, output);
+                    return await runner.RunAsync(benchImages, benchBatchSize, benchChunkSize, parse.GetValue(json), cancellationToken);
+                }
+
                 if (parse.GetValue(demo))
                 {
                     string sampleFolder = parse.GetValue(samples)?.FullName ?? DemoRunner.FindSamples()

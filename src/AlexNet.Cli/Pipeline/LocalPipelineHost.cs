@@ -17,7 +17,7 @@ using Microsoft.Extensions.Logging;
 namespace AlexNet.Cli.Pipeline;
 
 /// <summary>Settings of the whole system on one machine.</summary>
-internal sealed record LocalPipelineSettings(int Port, string TaskHub, TimeSpan SweepInterval, string WorkFolder, LogLevel LogLevel);
+internal sealed record LocalPipelineSettings(int Port, string TaskHub, TimeSpan SweepInterval, string WorkFolder, LogLevel LogLevel, int BatchSize = 64);
 
 /// <summary>
 /// The whole system in one process on Azurite: upload ingest (a sweep of <c>incoming</c>, standing in for the
@@ -41,7 +41,7 @@ internal static class LocalPipelineHost
             ["Durable:TaskHubName"] = settings.TaskHub,
             ["Durable:MaxQueuePollingInterval"] = "00:00:01",
             ["Worker:Device"] = "auto",
-            ["Worker:BatchSize"] = "64",
+            ["Worker:BatchSize"] = settings.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Worker:ReceiveWait"] = "00:00:01",
             ["Worker:ModelRefreshInterval"] = "00:00:03",
             ["Worker:WorkFolder"] = settings.WorkFolder,

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using AlexNet.Cli.Commands;
+using AlexNet.Model.Inference;
+using AlexNet.Model.Network;
+using AlexNet.Model.Packaging;
+using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Labeling;
+using AlexNet.Pipeline.Models;
+using AlexNet.Pipeline.Orchestrations;
+using AlexNet.Pipeline.Storage;
+using Spectre.Console;
+
+namespace AlexNet.Cli.Pipeline;
+
+/// <summary>
+/// The local pipeline against <c>alexnet label</c> on the same images and model, side by side in one process:
+/// first the labeling engine straight from a folder into a folder, then the same files uploaded to
+/// <c>incoming/&lt;batch&gt;/</c> and labeled through the LabelBatch orchestration, the label queue and the worker.
+/// Pipeline time runs from the orchestration's start to its completion (uploads are the data team's time).
+/// </summary>
+internal sealed class PipelineBench(IBlobStore store, ModelRegistry models, IOrchestrationClient orchestrations, TimeProvider time, TextWriter output)
+{
+    public sealed record Result(int Images, int BatchSize, int ChunkSize, double LabelImagesPerSecond, double PipelineImagesPerSecond, double Ratio, string Model, DateTimeOffset MeasuredAt);
+
+    public async Task<int> RunAsync(int count, int batchSize, int chunkSize, bool json, CancellationToken cancellationToken)
+    {
+        ModelPackage package = await EnsureModelAsync(cancellationToken);
+        string work = Path.Combine(Path.GetTempPath(), $"alexnet-pipeline-bench-{Guid.NewGuid():N}");
+        try
+        {
+            string images = BenchCommand.GenerateJpegs(Path.Combine(work, "images"), count);
+            output.WriteLine($"{count} generated JPEGs (500x375); model {package.Manifest.Version}");
+
+            using var classifier = new Classifier(package);
+            var direct = await LabelRun.RunAsync(classifier, new LocalFolderBlobStore(Path.Combine(work, "out")), new FolderImageSource(images), "direct",
+                new LabelingOptions { BatchSize = batchSize }, TextWriter.Null, cancellationToken, quiet: true);
+            double labelRate = direct.Run.Statistics.Labeled / direct.Run.Statistics.Seconds;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"alexnet label: {direct.Run.Statistics.Labeled} images in {direct.Run.Statistics.Seconds:F1} s, {labelRate:F1} img/s"));
+
+            string batch = $"bench-{time.GetUtcNow():yyyyMMdd-HHmmss}";
+            await Parallel.ForEachAsync(Directory.GetFiles(images), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (file, ct) =>
+                await store.CreateIfAbsentAsync(PipelineNames.IncomingContainer, $"{batch}/{Path.GetFileName(file)}", BinaryData.FromBytes(await File.ReadAllBytesAsync(file, ct)), "image/jpeg", ct));
+
+            var clock = Stopwatch.StartNew();
+            await orchestrations.StartLabelBatchAsync(new LabelBatchInput(batch, ChunkSize: chunkSize, PollSeconds: 1, ChunkTimeoutSeconds: 600), cancellationToken);
+            OrchestrationStatus status;
+            do
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), time, cancellationToken);
+                status = await orchestrations.GetStatusAsync(batch, cancellationToken);
+            }
+            while (status.State is OrchestrationState.Pending or OrchestrationState.Running);
+            clock.Stop();
+            if (status.State != OrchestrationState.Completed)
+                throw new CliException($"pipeline batch {batch} ended {status.State}: {status.FailureMessage}");
+            var summary = await store.DownloadAsync(LabelPaths.LabelsContainer, LabelPaths.BatchFile(batch, LabelPaths.Summary), cancellationToken)
+                ?? throw new CliException($"pipeline batch {batch} wrote no summary");
+            var labeled = JsonSerializer.Deserialize(summary.Content.ToMemory().Span, LabelJsonContext.Default.BatchSummary)!.Labeled;
+            double pipelineRate = labeled / clock.Elapsed.TotalSeconds;
+
+            var result = new Result(count, batchSize, chunkSize, labelRate, pipelineRate, pipelineRate / labelRate, package.Manifest.Version, time.GetUtcNow());
+            if (json)
+            {
+                output.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+            }
+            else
+            {
+                var table = new Table().Title("local pipeline against alexnet label, same images and model").AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
+                table.AddRow("alexnet label (folder to folder)", string.Create(CultureInfo.InvariantCulture, $"{labelRate:F1} img/s"));
+                table.AddRow("pipeline (orchestration, queue, worker, Azurite)", string.Create(CultureInfo.InvariantCulture, $"{pipelineRate:F1} img/s ({labeled} labeled in {clock.Elapsed.TotalSeconds:F1} s)"));
+                table.AddRow("ratio pipeline / label (target >= 0.80)", result.Ratio.ToString("F3", CultureInfo.InvariantCulture));
+                CliConsole.For(output).Write(table);
+            }
+            return labeled == count ? 0 : CliApplication.Failure;
+        }
+        finally
+        {
+            if (Directory.Exists(work))
+                Directory.Delete(work, recursive: true);
+        }
+    }
+
+    /// <summary>The promoted model; with none promoted, a random-weight 64x64 network is published and promoted (speed does not depend on the weights).</summary>
+    private async Task<ModelPackage> EnsureModelAsync(CancellationToken cancellationToken)
+    {
+        if (await models.LoadCurrentAsync(cancellationToken) is { } current)
+            return current;
+        using var network = AlexNetFactory.Create(new AlexNetOptions { Classes = 10, InputSize = 64, Seed = 1 });
+        var package = ModelPackage.Create(new ModelManifest
+        {
+            Version = "bench-random-64",
+            Classes = Enumerable.Range(0, 10).Select(i => $"class-{i}").ToArray(),
+            InputSize = 64,
+            BaseSize = 72,
+            Mean = [124f, 116f, 104f],
+            WeightsSha256 = "pending",
+            CreatedAt = time.GetUtcNow(),
+        }, network);
+        await models.PublishAsync(package, cancellationToken);
+        await models.PromoteAsync(package.Manifest.Version, "pipeline benchmark: no model was promoted", cancellationToken);
+        return package;
+    }
+}
