@@ -1,0 +1,71 @@
+using System.Text.Json;
+using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Messaging;
+using AlexNet.Pipeline.Orchestrations;
+using AlexNet.Pipeline.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AlexNet.Pipeline.Tests.Orchestrations;
+
+/// <summary>
+/// ListAndChunk called the way a Functions activity trigger calls it (class from DI, <see cref="ActivityInvocationContext"/>),
+/// on the local-folder store: at-least-once runs must leave consistent chunk requests and done markers.
+/// </summary>
+public sealed class ListAndChunkActivityTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("alexnet-chunks-").FullName;
+    private readonly ServiceProvider services;
+    private readonly IBlobStore store;
+
+    public ListAndChunkActivityTests()
+    {
+        store = new LocalFolderBlobStore(root);
+        services = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton(store)
+            .AddSingleton<IWorkQueueFactory>(new InProcessWorkQueueFactory(new WorkQueueOptions(), TimeProvider.System))
+            .AddPipelineOrchestrations()
+            .BuildServiceProvider();
+    }
+
+    [Fact]
+    public async Task RunningAgainKeepsDoneMarkersOfUnchangedChunksAndDropsThoseWhosePathsMoved()
+    {
+        for (int i = 0; i < 5; i++)
+            await store.UploadAsync("incoming", $"b/{i}.jpg", BinaryData.FromBytes([1]));
+        var input = new ListAndChunkInput("b", "incoming", "b/", 2);
+
+        ChunkPlan plan = await RunAsync(input);
+        Assert.Equal(new ChunkPlan(5, 2, 3), plan);
+        Assert.Equal(["b/2.jpg", "b/3.jpg"], (await RequestAsync("c00001")).Paths);
+        Assert.Equal(1, plan.ChunkImages(2));
+
+        await MarkDoneAsync("c00000");
+        await MarkDoneAsync("c00002");
+        Assert.Equal(plan, await RunAsync(input));
+        Assert.NotNull(await store.GetEntryAsync("runs", PipelineNames.ChunkDoneBlob("b", "c00000")));
+
+        // A new image sorts into the middle: chunk 0 keeps its paths, chunk 2 now holds others.
+        await store.UploadAsync("incoming", "b/1a.jpg", BinaryData.FromBytes([1]));
+        Assert.Equal(new ChunkPlan(6, 2, 3), await RunAsync(input));
+        Assert.NotNull(await store.GetEntryAsync("runs", PipelineNames.ChunkDoneBlob("b", "c00000")));
+        Assert.Null(await store.GetEntryAsync("runs", PipelineNames.ChunkDoneBlob("b", "c00002")));
+    }
+
+    public void Dispose()
+    {
+        services.Dispose();
+        Directory.Delete(root, recursive: true);
+    }
+
+    private Task<ChunkPlan> RunAsync(ListAndChunkInput input) =>
+        services.GetRequiredService<ListAndChunkActivity>().RunAsync(new ActivityInvocationContext(OrchestrationNames.ListAndChunk, "b"), input);
+
+    private async Task<ChunkRequestFile> RequestAsync(string chunk) =>
+        JsonSerializer.Deserialize<ChunkRequestFile>((await store.DownloadAsync("runs", PipelineNames.ChunkRequestBlob("b", chunk)))!.Content.ToMemory().Span,
+            new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+
+    private Task MarkDoneAsync(string chunk) =>
+        store.UploadAsync("runs", PipelineNames.ChunkDoneBlob("b", chunk),
+            ContractSerializer.ToBinary(new ChunkDone("b", chunk, 2, 2, 0, 0, 0, 1, "m", "w", DateTimeOffset.UnixEpoch)));
+}
