@@ -41,6 +41,15 @@ param applicationInsightsConnectionString string
 @description('.NET isolated worker runtime version.')
 param dotnetVersion string = '10.0'
 
+@description('NCRONTAB schedule of the sweep that ingests uploads the trigger missed.')
+param ingestSweepSchedule string = '0 */10 * * * *'
+
+@description('NCRONTAB schedule of scheduled retraining (default: Sundays 03:00 UTC).')
+param retrainSchedule string = '0 0 3 * * 0'
+
+@description('Data set under training/ that scheduled retraining learns from; empty turns the schedule off.')
+param retrainDataset string = ''
+
 @description('Upper bound on Flex Consumption instances.')
 @minValue(40)
 @maxValue(1000)
@@ -150,6 +159,23 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         {
           name: 'ServiceBus__clientId'
           value: identityClientId
+        }
+        {
+          name: 'Messaging__Backend'
+          value: 'servicebus'
+        }
+        // Both timers fail to index without their schedules.
+        {
+          name: 'IngestSweepSchedule'
+          value: ingestSweepSchedule
+        }
+        {
+          name: 'RetrainSchedule'
+          value: retrainSchedule
+        }
+        {
+          name: 'Retrain__Dataset'
+          value: retrainDataset
         }
         // DefaultAzureCredential in app code picks the user-assigned identity through this.
         {

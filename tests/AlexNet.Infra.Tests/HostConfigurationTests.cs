@@ -37,6 +37,18 @@ public sealed class HostConfigurationTests(CompiledTemplate template)
     }
 
     [Fact]
+    public void FunctionAppHasTheTimerSchedulesItsTriggersNeedToIndex()
+    {
+        var functions = template.Module("functions");
+        var settings = Settings(functions.Single("Microsoft.Web/sites").Property("siteConfig", "appSettings"));
+
+        Assert.Equal("[parameters('ingestSweepSchedule')]", settings["IngestSweepSchedule"]);
+        Assert.Equal("[parameters('retrainSchedule')]", settings["RetrainSchedule"]);
+        Assert.Contains("Retrain__Dataset", settings.Keys);
+        Assert.Equal("servicebus", settings["Messaging__Backend"]);
+    }
+
+    [Fact]
     public void FunctionAppRunsDotnetIsolatedOnFlexConsumption()
     {
         var functions = template.Module("functions");
