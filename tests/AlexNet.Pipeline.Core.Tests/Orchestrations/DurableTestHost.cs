@@ -29,7 +29,7 @@ internal sealed class DurableTestHost : IAsyncDisposable
     public DurableTestHost(ITestOutputHelper output, Action<IServiceCollection>? configure = null)
     {
         string id = Guid.NewGuid().ToString("N")[..10];
-        loggerFactory = LoggerFactory.Create(logging => logging.SetMinimumLevel(LogLevel.Debug).AddProvider(new TestOutputLoggerProvider(output)));
+        loggerFactory = LoggerFactory.Create(logging => logging.SetMinimumLevel(LogLevel.Information).AddProvider(new TestOutputLoggerProvider(output)));
         Store = new IsolatedBlobStore(new AzureBlobStore(blobs, loggerFactory.CreateLogger<AzureBlobStore>()), "p" + id);
         options = Options.Create(new LocalDurableOptions
         {
