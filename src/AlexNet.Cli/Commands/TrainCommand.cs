@@ -126,6 +126,7 @@ public static class TrainCommand
                     }
                 });
                 result = await trainer.RunAsync(data, runDirectory, resume, progress, cancellationToken);
+                task.Description = $"done: {result.Outcome}, {result.CompletedEpochs} epochs";
                 task.Value = task.MaxValue;
             });
         return result!;
