@@ -2,6 +2,7 @@ using System.Diagnostics;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Labeling;
 using AlexNet.Reliability.Tests.Fixtures;
+using AlexNet.Testing;
 using Microsoft.Extensions.Hosting;
 using Xunit.Abstractions;
 
@@ -61,6 +62,60 @@ public sealed class CorruptInputTests(ITestOutputHelper output)
         Assert.All(audit.Rejections.Values, r => Assert.False(string.IsNullOrWhiteSpace(r.Reason)));
         Assert.Equal((images, images - corrupt.Count, corrupt.Count), (summary.Images, summary.Labeled, summary.Rejected));
         Assert.Equal((images, images - corrupt.Count, corrupt.Count, 0), (markers.Sum(m => m.Images), markers.Sum(m => m.Labeled), markers.Sum(m => m.Rejected), markers.Sum(m => m.Failed)));
+    }
+
+    [Fact]
+    public async Task GeneratedBadInputsThroughTheWorkerEachEndWithTheDecodersVerdictOnRecord()
+    {
+        int truncations = Soak.Int("CORPUS_TRUNCATIONS", ci: 60, soak: 1000);
+        int mutations = Soak.Int("CORPUS_MUTATIONS", ci: 100, soak: 2000);
+        IReadOnlyList<BadImage> corpus = BadImageCorpus.Create(seed: 9, truncations, mutations);
+
+        await using var account = new IsolatedAccount(WorkerHosts.Queues());
+        await TestModels.PromoteV1Async(account.Store);
+        string batch = Uploads.NewBatch("corpus");
+        string[] names = [.. corpus.Select((item, i) => $"{batch}/{i:D5}-{item.Name}")];
+        await Parallel.ForEachAsync(Enumerable.Range(0, corpus.Count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, token) =>
+            await account.Store.UploadAsync(PipelineNames.IncomingContainer, names[i], BinaryData.FromBytes(corpus[i].Bytes), cancellationToken: token));
+        var messages = Uploads.Chunks(batch, names, ChunkSize);
+
+        IHost host = await WorkerHosts.StartAsync(WorkerHosts.Settings("corpus-worker"), account.Store, account.Queues);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            await Uploads.SendAsync(account.Queues.GetQueue(PipelineNames.LabelQueue), messages);
+            await Soak.UntilAsync(
+                () => Task.FromResult(account.Queues.Completed == messages.Count), TimeSpan.FromSeconds(60 + corpus.Count / 4), "every chunk to be completed",
+                () => Task.FromResult($"{account.Queues.Completed} of {messages.Count} completed"));
+        }
+        finally
+        {
+            await WorkerHosts.StopAsync(host);
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+
+        AuditResult audit = await RecordAudit.RunAsync(account.Store, batch, names, account.Store);
+        var wrong = new List<string>();
+        for (int i = 0; i < corpus.Count; i++)
+        {
+            BadImage item = corpus[i];
+            RejectedRecord? rejected = audit.Rejections.GetValueOrDefault(names[i]);
+            bool labeled = audit.Labels.ContainsKey(names[i]);
+            bool right = item.Outcome switch
+            {
+                BadImageOutcome.Rejected => rejected?.Code == item.Code.ToString(),
+                BadImageOutcome.Decoded => labeled,
+                _ => labeled || rejected is not null,
+            };
+            if (!right)
+                wrong.Add($"{item}: {(labeled ? "labeled" : rejected is null ? "no record" : $"{rejected.Code}: {rejected.Reason}")}");
+        }
+        Figures.From("generated bad inputs (corpus) through the worker", 1, corpus.Count, audit, seconds,
+            $"{truncations} truncations, {mutations} mutants, {corpus.Count - truncations - mutations} hand-made; {wrong.Count} verdicts differ from the decoder's expectation")
+            .Report(output);
+
+        audit.AssertClean();
+        Assert.True(wrong.Count == 0, string.Join('\n', wrong.Take(20)));
     }
 
     private static async Task<List<ChunkDone>> MarkersAsync(IsolatedAccount account, string batch, int chunks)

@@ -31,7 +31,7 @@ public sealed class DuplicateEventTests(ITestOutputHelper output)
         await using var account = new IsolatedAccount(WorkerHosts.Queues());
         await TestModels.PromoteV1Async(account.Store);
         string batch = Uploads.NewBatch("events");
-        Dictionary<int, CorruptInput> corrupt = Uploads.OnePercentCorrupt(images, seed: 5);
+        Dictionary<int, CorruptInput> corrupt = Uploads.OnePercentCorrupt(images, seed: 5, firstKind: 1);
         string[] names = await Uploads.UploadAsync(account.Store, batch, images, corrupt);
 
         var ingestor = new UploadIngestor(
@@ -97,6 +97,7 @@ public sealed class DuplicateEventTests(ITestOutputHelper output)
         Assert.Equal(images, current);
         Assert.Equal(corrupt.Count, audit.Rejected);
         Assert.Equal(events, outcomes.Values.Sum());
+        Assert.Equal((corrupt.Count, corrupt.Count), (outcomes.GetValueOrDefault(IngestOutcome.Rejected), outcomes.GetValueOrDefault(IngestOutcome.AlreadyRejected)));
         Assert.True(outcomes.GetValueOrDefault(IngestOutcome.Queued) > images, "each repeat of a good upload should be queued again (the Storage Queue cannot drop it)");
     }
 

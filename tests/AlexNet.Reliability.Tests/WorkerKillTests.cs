@@ -52,12 +52,13 @@ public sealed class WorkerKillTests(ITestOutputHelper output)
         {
             for (int life = 0; life < kills; life++)
             {
-                // Kill points spread over the run, each at a random place within its share, always while records are being written.
-                int target = (int)(images * (life + 0.3 + 0.6 * random.NextDouble()) / (kills + 1));
+                // Each kill comes after a random part of what is left, so there is always work left for the next life,
+                // and it lands while records are being written.
                 await using var worker = WorkerProcess.Start(Environment(azurite, port: PrivateAzurite.AnyFreePort(), life), log);
                 int before = await watch.CountAsync();
+                int target = before + Math.Max(1, (int)((images - before) * (0.5 + 0.5 * random.NextDouble()) / (kills - life + 1)));
                 await Soak.UntilAsync(
-                    async () => worker.HasExited || await watch.CountAsync() >= Math.Max(target, before + 1),
+                    async () => worker.HasExited || await watch.CountAsync() >= target,
                     TimeSpan.FromSeconds(120), $"life {life} to pass {target} records", () => Tail(log), TimeSpan.FromMilliseconds(100));
                 Assert.False(worker.HasExited, $"the worker exited by itself in life {life}: {await Tail(log)}");
                 await worker.KillAsync();

@@ -34,7 +34,8 @@ internal static class Uploads
     /// One corrupt input per hundred images (at least one), at seeded positions, cycling through kinds that fail at
     /// different stages: the header probe, the full decode, the frame and pixel limits.
     /// </summary>
-    public static Dictionary<int, CorruptInput> OnePercentCorrupt(int count, int seed)
+    /// <param name="firstKind">Where in the cycle of kinds to start (the text file is refused by the upload check already).</param>
+    public static Dictionary<int, CorruptInput> OnePercentCorrupt(int count, int seed, int firstKind = 0)
     {
         var fixedCases = BadImageCorpus.Fixed().ToDictionary(c => c.Name, c => c.Bytes, StringComparer.Ordinal);
         byte[] photo = Photo(0, seed: 999);
@@ -50,7 +51,7 @@ internal static class Uploads
         ];
         var random = new Random(seed);
         var positions = Enumerable.Range(0, count).OrderBy(_ => random.Next()).Take(Math.Max(1, count / 100)).ToList();
-        return positions.Select((position, k) => (position, kinds[k % kinds.Length])).ToDictionary(p => p.position, p => p.Item2);
+        return positions.Select((position, k) => (position, kinds[(firstKind + k) % kinds.Length])).ToDictionary(p => p.position, p => p.Item2);
     }
 
     public static LabelRequest Chunk(string batch, string chunk, IReadOnlyList<string> paths) =>
