@@ -189,6 +189,8 @@ public sealed class LabelWorkerTests
         string queueName = Azurite.QueueName("restart");
         var settings = WorkerHost.Settings(queueName);
         settings["Worker:MaxMessagesPerReceive"] = "4";
+        // Few concurrent reads, so the slow downloads below really slow the run.
+        settings["Worker:ReadParallelism"] = "2";
         var queues = WorkerHost.StorageQueues(settings);
         string batch = TestPipeline.NewBatch("restart");
         string[] paths = await TestPipeline.UploadPhotosAsync(store, batch, 64);

@@ -38,6 +38,8 @@ public sealed partial class LabelingEngine(
     TimeProvider time,
     ILogger<LabelingEngine> logger)
 {
+    private sealed record Fetched(ImageRef Image, ImageIdentity Identity, BinaryData Content, string? ExistingRecordETag);
+
     private sealed record Decoded(ImageRef Image, ImageIdentity Identity, RgbImage Pixels, string? ExistingRecordETag);
 
     private sealed record Scored(Decoded Item, ClassScores Scores);
@@ -63,6 +65,7 @@ public sealed partial class LabelingEngine(
         CancellationToken token = cancel.Token;
 
         var refs = Channel.CreateBounded<ImageRef>(new BoundedChannelOptions(options.BatchSize * 2) { SingleWriter = true });
+        var fetched = Channel.CreateBounded<Fetched>(new BoundedChannelOptions(options.BatchSize * 2));
         var decoded = Channel.CreateBounded<Decoded>(new BoundedChannelOptions(options.BatchSize * 2) { SingleReader = true });
         var scored = Channel.CreateBounded<Scored>(new BoundedChannelOptions(options.BatchSize * 2) { SingleWriter = true });
 
@@ -87,16 +90,36 @@ public sealed partial class LabelingEngine(
             }
         }
 
-        async Task DecodeAsync()
+        async Task FetchAsync()
         {
             try
             {
                 await Parallel.ForEachAsync(
                     refs.Reader.ReadAllAsync(token),
-                    new ParallelOptions { MaxDegreeOfParallelism = options.DecodeParallelism, CancellationToken = token },
+                    new ParallelOptions { MaxDegreeOfParallelism = options.ReadParallelism, CancellationToken = token },
                     async (image, ct) =>
                     {
-                        ItemResult? done = await PrepareAsync(batch, source, image, decoded.Writer, ct).ConfigureAwait(false);
+                        ItemResult? done = await FetchOneAsync(batch, source, image, fetched.Writer, ct).ConfigureAwait(false);
+                        if (done is not null)
+                            Record(done);
+                    }).ConfigureAwait(false);
+            }
+            finally
+            {
+                fetched.Writer.TryComplete();
+            }
+        }
+
+        async Task DecodeAsync()
+        {
+            try
+            {
+                await Parallel.ForEachAsync(
+                    fetched.Reader.ReadAllAsync(token),
+                    new ParallelOptions { MaxDegreeOfParallelism = options.DecodeParallelism, CancellationToken = token },
+                    async (item, ct) =>
+                    {
+                        ItemResult? done = await DecodeOneAsync(batch, item, decoded.Writer, ct).ConfigureAwait(false);
                         if (done is not null)
                             Record(done);
                     }).ConfigureAwait(false);
@@ -137,7 +160,7 @@ public sealed partial class LabelingEngine(
                 new ParallelOptions { MaxDegreeOfParallelism = options.WriteParallelism, CancellationToken = token },
                 async (item, ct) => Record(await WriteRecordAsync(batch, source, item, ct).ConfigureAwait(false))).ConfigureAwait(false);
 
-        Task[] stages = [ListAsync(), DecodeAsync(), Task.Run(InferAsync, token), WriteAsync()];
+        Task[] stages = [ListAsync(), FetchAsync(), DecodeAsync(), Task.Run(InferAsync, token), WriteAsync()];
         try
         {
             await Task.WhenAll(stages).ConfigureAwait(false);
@@ -194,8 +217,8 @@ public sealed partial class LabelingEngine(
         return classifier.Classify(packed, options.CropMode);
     }
 
-    /// <summary>Reads, checks and decodes one image; returns a result unless the image goes on to the forward pass.</summary>
-    private async Task<ItemResult?> PrepareAsync(string batch, IImageSource source, ImageRef image, ChannelWriter<Decoded> next, CancellationToken token)
+    /// <summary>Checks one image's record and reads it; returns a result unless the image goes on to be decoded.</summary>
+    private async Task<ItemResult?> FetchOneAsync(string batch, IImageSource source, ImageRef image, ChannelWriter<Fetched> next, CancellationToken token)
     {
         try
         {
@@ -208,8 +231,8 @@ public sealed partial class LabelingEngine(
             if (read is not { } content)
                 return new ItemResult(image, LabelOutcome.Vanished, "the image was deleted before it was read");
 
-            var current = image with { ETag = content.ETag, Size = content.Content.ToMemory().Length };
             ReadOnlyMemory<byte> bytes = content.Content.ToMemory();
+            var current = image with { ETag = content.ETag, Size = bytes.Length };
             var identity = new ImageIdentity(current.Container, current.Path, current.ETag, FolderImageSource.Sha256(bytes.Span), bytes.Length);
             if (existing is { Record: var previous, ETag: var recordETag } && previous.Covers(identity.Sha256, modelVersion))
             {
@@ -219,20 +242,35 @@ public sealed partial class LabelingEngine(
                 return new ItemResult(current, LabelOutcome.AlreadyLabeled);
             }
 
-            ImageDecodeResult result = decoder.Decode(bytes.Span, classifier.Manifest.BaseSize);
-            if (result.Rejection is { } rejection)
-            {
-                await WriteRejectedAsync(batch, current.RecordKey, identity, rejection, token).ConfigureAwait(false);
-                return new ItemResult(current, LabelOutcome.Rejected, rejection.ToString());
-            }
-
-            await next.WriteAsync(new Decoded(current, identity, result.Image!, existing?.ETag), token).ConfigureAwait(false);
+            await next.WriteAsync(new Fetched(current, identity, content.Content, existing?.ETag), token).ConfigureAwait(false);
             return null;
         }
         catch (Exception error) when (error is not OperationCanceledException)
         {
             LogItemFailed(logger, error, image.Path);
             return new ItemResult(image, LabelOutcome.Failed, error.Message);
+        }
+    }
+
+    /// <summary>Decodes one image; a bad one gets its rejected record here, a good one goes on to the forward pass.</summary>
+    private async Task<ItemResult?> DecodeOneAsync(string batch, Fetched item, ChannelWriter<Decoded> next, CancellationToken token)
+    {
+        try
+        {
+            ImageDecodeResult result = decoder.Decode(item.Content.ToMemory().Span, classifier.Manifest.BaseSize);
+            if (result.Rejection is { } rejection)
+            {
+                await WriteRejectedAsync(batch, item.Image.RecordKey, item.Identity, rejection, token).ConfigureAwait(false);
+                return new ItemResult(item.Image, LabelOutcome.Rejected, rejection.ToString());
+            }
+
+            await next.WriteAsync(new Decoded(item.Image, item.Identity, result.Image!, item.ExistingRecordETag), token).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            LogItemFailed(logger, error, item.Image.Path);
+            return new ItemResult(item.Image, LabelOutcome.Failed, error.Message);
         }
     }
 

@@ -10,9 +10,13 @@ public sealed class LabelingOptions
     [Range(1, 8192)]
     public int BatchSize { get; set; } = 64;
 
-    /// <summary>Concurrent read+decode workers.</summary>
+    /// <summary>Concurrent decodes: CPU work, so about the core count.</summary>
     [Range(1, 256)]
     public int DecodeParallelism { get; set; } = Math.Max(2, Environment.ProcessorCount);
+
+    /// <summary>Concurrent reads (record look-ups and image downloads): waiting on storage, so many more than cores.</summary>
+    [Range(1, 256)]
+    public int ReadParallelism { get; set; } = 16;
 
     /// <summary>Concurrent record writes.</summary>
     [Range(1, 256)]

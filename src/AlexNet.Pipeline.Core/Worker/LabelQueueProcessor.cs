@@ -201,7 +201,7 @@ public sealed partial class LabelQueueProcessor
         {
             try
             {
-                await Parallel.ForEachAsync(images, new ParallelOptions { MaxDegreeOfParallelism = options.DecodeParallelism * 2, CancellationToken = abort }, async (image, ct) =>
+                await Parallel.ForEachAsync(images, new ParallelOptions { MaxDegreeOfParallelism = options.ReadParallelism, CancellationToken = abort }, async (image, ct) =>
                 {
                     var placeholder = ImageRef.ForBatchBlob(batch, image.Container, image.Path, 0, "");
                     try

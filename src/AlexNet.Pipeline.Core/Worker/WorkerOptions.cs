@@ -64,6 +64,9 @@ public sealed class WorkerOptions
     public int DecodeParallelism { get; set; } = Math.Max(2, Environment.ProcessorCount);
 
     /// <summary>Concurrent record writes of one run.</summary>
+    [Range(1, 256, ErrorMessage = "Worker:ReadParallelism must be between 1 and 256.")]
+    public int ReadParallelism { get; set; } = 16;
+
     [Range(1, 256, ErrorMessage = "Worker:WriteParallelism must be between 1 and 256.")]
     public int WriteParallelism { get; set; } = 16;
 
@@ -83,6 +86,7 @@ public sealed class WorkerOptions
     {
         BatchSize = BatchSize,
         DecodeParallelism = DecodeParallelism,
+        ReadParallelism = ReadParallelism,
         WriteParallelism = WriteParallelism,
         CropMode = cropMode,
         MinConfidence = MinConfidence,
