@@ -64,6 +64,9 @@ public sealed class WorkerOptions
     public int DecodeParallelism { get; set; } = Math.Max(2, Environment.ProcessorCount);
 
     /// <summary>Concurrent record writes of one run.</summary>
+    /// <summary>Tag each labeled upload with its top-1 label and model version (blob index tags), so downstream apps can find all images of a class with one tag query.</summary>
+    public bool TagSourceImages { get; set; } = true;
+
     [Range(1, 256, ErrorMessage = "Worker:ReadParallelism must be between 1 and 256.")]
     public int ReadParallelism { get; set; } = 16;
 
@@ -87,6 +90,7 @@ public sealed class WorkerOptions
         BatchSize = BatchSize,
         DecodeParallelism = DecodeParallelism,
         ReadParallelism = ReadParallelism,
+        TagSourceImages = TagSourceImages,
         WriteParallelism = WriteParallelism,
         CropMode = cropMode,
         MinConfidence = MinConfidence,

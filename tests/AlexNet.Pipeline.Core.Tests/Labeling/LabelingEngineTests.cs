@@ -155,6 +155,24 @@ public sealed class LabelingEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task LabeledBlobsAreTaggedSoOneTagQueryFindsEveryImageOfAClass()
+    {
+        foreach (string file in Directory.GetFiles(images, "*.jpg", SearchOption.AllDirectories).Where(f => f.Contains("photo-", StringComparison.Ordinal)))
+            await store.CreateIfAbsentAsync("incoming", "shoot/" + Path.GetRelativePath(images, file).Replace('\\', '/'), BinaryData.FromBytes(File.ReadAllBytes(file)));
+        var source = new BlobImageSource(store, "incoming", "shoot/");
+
+        await LabelingFixture.Engine(classifier, store, new LabelingOptions { BatchSize = 4, TagSourceImages = true }).RunAsync("shoot", source);
+
+        var record = await ReadAsync<LabelRecord>(LabelPaths.LabelsContainer, "shoot/a/photo-000.jpg.json");
+        string top1 = record.Top5[0].Label;
+        var found = new List<string>();
+        await foreach (var entry in store.FindByTagsAsync($"\"top1\" = '{top1}' AND \"model\" = 'v1'"))
+            found.Add(entry.Name);
+        Assert.Contains("shoot/a/photo-000.jpg", found);
+        Assert.All(found, name => Assert.StartsWith("shoot/", name, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task TenCropRecordsSayTheyAreTenCrop()
     {
         var run = await LabelingFixture.Engine(classifier, store, new LabelingOptions { BatchSize = 4, CropMode = CropMode.TenCrop })

@@ -21,6 +21,17 @@ public sealed class AzureBlobStoreTests : BlobStoreContract, IClassFixture<Azuri
     public override async Task DisposeAsync() => await client.GetBlobContainerClient(Container).DeleteIfExistsAsync();
 
     [Fact]
+    public async Task SettingTagsKeepsTheETagAsAzureDoes()
+    {
+        await Store.CreateIfAbsentAsync(Container, "tagged.jpg", BinaryData.FromString("pixels"));
+        string before = (await Store.GetEntryAsync(Container, "tagged.jpg"))!.ETag;
+
+        await Store.SetTagsAsync(Container, "tagged.jpg", new Dictionary<string, string> { ["top1"] = "cat", ["model"] = "v1" });
+
+        Assert.Equal(before, (await Store.GetEntryAsync(Container, "tagged.jpg"))!.ETag);
+    }
+
+    [Fact]
     public async Task TheFirstWriteCreatesTheContainer()
     {
         Assert.False(await client.GetBlobContainerClient(Container).ExistsAsync());
