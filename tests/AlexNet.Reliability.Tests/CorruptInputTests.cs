@@ -110,8 +110,10 @@ public sealed class CorruptInputTests(ITestOutputHelper output)
             if (!right)
                 wrong.Add($"{item}: {(labeled ? "labeled" : rejected is null ? "no record" : $"{rejected.Code}: {rejected.Reason}")}");
         }
+        int handMade = BadImageCorpus.Fixed().Count, mutants = corpus.Count(c => c.Kind == BadImageKind.Mutated);
         Figures.From("generated bad inputs (corpus) through the worker", 1, corpus.Count, audit, seconds,
-            $"{truncations} truncations, {mutations} mutants, {corpus.Count - truncations - mutations} hand-made; {wrong.Count} verdicts differ from the decoder's expectation")
+            $"{corpus.Count - handMade - mutants} truncations, {mutants} mutants, {handMade} hand-made (bombs, foreign files, lying names); " +
+            $"{wrong.Count} verdicts differ from the decoder's expectation")
             .Report(output);
 
         audit.AssertClean();
