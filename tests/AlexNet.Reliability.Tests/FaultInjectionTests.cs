@@ -16,12 +16,13 @@ namespace AlexNet.Reliability.Tests;
 /// </summary>
 public sealed class FaultInjectionTests(ITestOutputHelper output)
 {
-    private const double Rate = 0.10;
+    // Soak knobs: ALEXNET_SOAK_FAULT_PERMILLE and ALEXNET_SOAK_FAULT_CHUNK measure other rates and chunk sizes.
+    private static readonly double Rate = Soak.Int("FAULT_PERMILLE", ci: 100, soak: 100) / 1000.0;
     private const int Seed = 20240917;
 
     // Every delivery re-reads each image of its message and one fault fails the whole message, so a message of k
     // images gets through a delivery with probability about 0.81^k: chunks of 4 need 2-3 deliveries on average here.
-    private const int ChunkSize = 4;
+    private static readonly int ChunkSize = Soak.Int("FAULT_CHUNK", ci: 4, soak: 4);
 
     // Service Bus's default is 10; at 10% faults after retries a chunk of 4 exhausts 10 deliveries about 1% of the time.
     private const int MaxDeliveryCount = 30;
@@ -38,9 +39,9 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         Run clean = await RunAsync(account, images, chaos: false);
         Run faulty = await RunAsync(account, images, chaos: true);
 
-        foreach (var (name, run) in new[] { ("fault-free", clean), ("10% faults", faulty) })
+        foreach (var (name, run) in new[] { ("fault-free", clean), ("faults", faulty) })
         {
-            output.WriteLine($"{name}: {run.Audit.Line}; {run.Messages} messages, {run.Abandoned} abandoned, max delivery {run.MaxDelivery}, " +
+            output.WriteLine($"{name} at {Rate * 100:0.#}%: {run.Audit.Line}; {run.Messages} messages, {run.Abandoned} abandoned, max delivery {run.MaxDelivery}, " +
                 $"{run.DeadLetters} dead letters; {run.Seconds:F1} s, {images / run.Seconds:F1} img/s; chaos: {run.Chaos}");
         }
         output.WriteLine("operation            calls  faults  lost responses  delays");
@@ -48,7 +49,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
             output.WriteLine($"{op.Operation,-20} {op.Calls,5}  {op.Faults,6}  {op.LostResponses,14}  {op.Delays,6}");
 
         double ratio = clean.Seconds / faulty.Seconds;
-        Figures.From("faults 10% + latency 10% (worker)", 2, faulty.Chaos.Injected, faulty.Audit, faulty.Seconds,
+        Figures.From($"faults {Rate * 100:0.#}% + latency {Rate * 100:0.#}% (worker, chunks of {ChunkSize})", 2, faulty.Chaos.Injected, faulty.Audit, faulty.Seconds,
             $"fault-free {images / clean.Seconds:F1} img/s, with faults {images / faulty.Seconds:F1} img/s (x{ratio:F2}); " +
             $"{faulty.Chaos.Delays} delays; {faulty.Abandoned} abandons, max delivery {faulty.MaxDelivery}").Report(output);
 
