@@ -243,6 +243,11 @@ resource worker 'Microsoft.App/containerApps@2025-01-01' = {
               value: 'auto'
             }
             {
+              // Blob index tags (top-1 label, model version) on every labeled upload, for tag queries downstream.
+              name: 'Worker__TagSourceImages'
+              value: 'true'
+            }
+            {
               name: 'ASPNETCORE_HTTP_PORTS'
               value: string(workerPort)
             }

@@ -64,8 +64,12 @@ public sealed class WorkerOptions
     public int DecodeParallelism { get; set; } = Math.Max(2, Environment.ProcessorCount);
 
     /// <summary>Concurrent record writes of one run.</summary>
-    /// <summary>Tag each labeled upload with its top-1 label and model version (blob index tags), so downstream apps can find all images of a class with one tag query.</summary>
-    public bool TagSourceImages { get; set; } = true;
+    /// <summary>
+    /// Tag each labeled upload with its top-1 label and model version (blob index tags), so downstream apps can find
+    /// all images of a class with one tag query. On in the Azure deployment (infra sets it); off by default because
+    /// Azurite's tag queries slow down and miss results once its account holds many thousands of tagged blobs.
+    /// </summary>
+    public bool TagSourceImages { get; set; }
 
     [Range(1, 256, ErrorMessage = "Worker:ReadParallelism must be between 1 and 256.")]
     public int ReadParallelism { get; set; } = 16;
