@@ -90,43 +90,24 @@ public sealed partial class LabelingEngine(
             }
         }
 
-        async Task FetchAsync()
+        // Reads wait on storage (many at once); decodes use the CPU (about one per core). Each stage records the items
+        // it finishes and passes the rest on, then completes its output so the next stage drains and ends.
+        async Task StageAsync<TIn, TOut>(ChannelReader<TIn> input, ChannelWriter<TOut> output, int parallelism, Func<TIn, CancellationToken, Task<ItemResult?>> work)
         {
             try
             {
                 await Parallel.ForEachAsync(
-                    refs.Reader.ReadAllAsync(token),
-                    new ParallelOptions { MaxDegreeOfParallelism = options.ReadParallelism, CancellationToken = token },
-                    async (image, ct) =>
-                    {
-                        ItemResult? done = await FetchOneAsync(batch, source, image, fetched.Writer, ct).ConfigureAwait(false);
-                        if (done is not null)
-                            Record(done);
-                    }).ConfigureAwait(false);
-            }
-            finally
-            {
-                fetched.Writer.TryComplete();
-            }
-        }
-
-        async Task DecodeAsync()
-        {
-            try
-            {
-                await Parallel.ForEachAsync(
-                    fetched.Reader.ReadAllAsync(token),
-                    new ParallelOptions { MaxDegreeOfParallelism = options.DecodeParallelism, CancellationToken = token },
+                    input.ReadAllAsync(token),
+                    new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = token },
                     async (item, ct) =>
                     {
-                        ItemResult? done = await DecodeOneAsync(batch, item, decoded.Writer, ct).ConfigureAwait(false);
-                        if (done is not null)
+                        if (await work(item, ct).ConfigureAwait(false) is { } done)
                             Record(done);
                     }).ConfigureAwait(false);
             }
             finally
             {
-                decoded.Writer.TryComplete();
+                output.TryComplete();
             }
         }
 
@@ -160,7 +141,14 @@ public sealed partial class LabelingEngine(
                 new ParallelOptions { MaxDegreeOfParallelism = options.WriteParallelism, CancellationToken = token },
                 async (item, ct) => Record(await WriteRecordAsync(batch, source, item, ct).ConfigureAwait(false))).ConfigureAwait(false);
 
-        Task[] stages = [ListAsync(), FetchAsync(), DecodeAsync(), Task.Run(InferAsync, token), WriteAsync()];
+        Task[] stages =
+        [
+            ListAsync(),
+            StageAsync(refs.Reader, fetched.Writer, options.ReadParallelism, (image, ct) => FetchOneAsync(batch, source, image, fetched.Writer, ct)),
+            StageAsync(fetched.Reader, decoded.Writer, options.DecodeParallelism, (item, ct) => DecodeOneAsync(batch, item, decoded.Writer, ct)),
+            Task.Run(InferAsync, token),
+            WriteAsync(),
+        ];
         try
         {
             await Task.WhenAll(stages).ConfigureAwait(false);
