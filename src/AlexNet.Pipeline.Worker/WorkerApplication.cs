@@ -1,8 +1,11 @@
 using AlexNet.Pipeline.Hosting;
+using AlexNet.Pipeline.Resilience;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 
 namespace AlexNet.Pipeline.Worker;
 
@@ -19,12 +22,18 @@ public static class WorkerApplication
         builder.AddServiceDefaults();
         builder.AddPipelineStorage();
         builder.AddPipelineMessaging();
+        // Fault injection (game days, the process-kill tests): on only when Chaos:Enabled is set to true.
+        bool chaos = builder.Configuration.GetValue<bool>($"{ChaosOptions.SectionName}:{nameof(ChaosOptions.Enabled)}");
+        if (chaos)
+            builder.AddPipelineChaos();
         builder.AddLabelWorker();
         builder.AddTrainWorker();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapHealthEndpoints();
+        if (chaos)
+            app.Logger.LogWarning("Fault injection is on (section {Section}): storage and queue calls fail or slow down on purpose.", ChaosOptions.SectionName);
         return app;
     }
 

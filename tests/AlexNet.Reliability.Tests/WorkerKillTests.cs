@@ -130,6 +130,13 @@ public sealed class WorkerKillTests(ITestOutputHelper output)
         ["Worker__DecodeParallelism"] = "2",
         ["Worker__WriteParallelism"] = "8",
         ["Worker__Name"] = $"worker-life-{life}",
+        // No faults, only slow storage and queue calls: a batch's record writes, chunk markers and completions then
+        // take most of a second instead of a few milliseconds, so a kill triggered by the record count lands while a
+        // message has some records and is not yet completed (the case the redelivery assertion needs).
+        ["Chaos__Enabled"] = "true",
+        ["Chaos__FaultRate"] = "0",
+        ["Chaos__LatencyRate"] = "0.5",
+        ["Chaos__Latency"] = "00:00:00.150",
         ["Logging__LogLevel__Default"] = "Warning",
         ["Logging__LogLevel__AlexNet.Pipeline.Worker"] = "Information",
         ["Logging__LogLevel__Azure.Core"] = "Error",
