@@ -213,7 +213,15 @@ public sealed class LabelWorkerTests
         }
 
         Assert.Equal(64, (await TestPipeline.LabelRecordsAsync(store, batch)).Count);
-        Assert.All(paths, path => Assert.Equal(1, store.WritesOf(LabelPaths.LabelsContainer, TestPipeline.RecordName(batch, path))));
+        // Each record written once; a write the stop cancelled in flight may have landed without its answer, and
+        // then the restart finds the record and writes nothing.
+        Assert.All(paths, path =>
+        {
+            string record = TestPipeline.RecordName(batch, path);
+            int writes = store.WritesOf(LabelPaths.LabelsContainer, record);
+            Assert.True(writes == 1 || writes == 0 && store.InterruptedWritesOf(LabelPaths.LabelsContainer, record) > 0,
+                $"{record}: {writes} completed write(s), {store.InterruptedWritesOf(LabelPaths.LabelsContainer, record)} interrupted");
+        });
         Assert.Equal(8, (await TestPipeline.MarkersAsync(store, batch)).Count);
     }
 

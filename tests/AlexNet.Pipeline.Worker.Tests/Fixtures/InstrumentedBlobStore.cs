@@ -15,6 +15,7 @@ public sealed record BlobCall(string Operation, string Container, string Name);
 public sealed class InstrumentedBlobStore(IBlobStore inner) : IBlobStore
 {
     private readonly ConcurrentDictionary<(string Container, string Name), int> writes = new();
+    private readonly ConcurrentDictionary<(string Container, string Name), int> interrupted = new();
     private int faults;
 
     /// <summary>Calls for which this returns true throw instead of reaching the store.</summary>
@@ -27,6 +28,12 @@ public sealed class InstrumentedBlobStore(IBlobStore inner) : IBlobStore
     public int WritesOf(string container, string name) => writes.GetValueOrDefault((container, name));
 
     public IReadOnlyDictionary<(string Container, string Name), int> Writes => writes;
+
+    /// <summary>
+    /// Writes that were sent but whose caller saw an exception (a stop cancelling the request, say): the blob may or
+    /// may not have been written, and the caller cannot tell which.
+    /// </summary>
+    public int InterruptedWritesOf(string container, string name) => interrupted.GetValueOrDefault((container, name));
 
     public IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default)
     {
@@ -51,7 +58,7 @@ public sealed class InstrumentedBlobStore(IBlobStore inner) : IBlobStore
     public async Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default)
     {
         Check("CreateIfAbsent", container, name);
-        CreateOutcome outcome = await inner.CreateIfAbsentAsync(container, name, content, contentType, cancellationToken);
+        CreateOutcome outcome = await Interruptible(container, name, () => inner.CreateIfAbsentAsync(container, name, content, contentType, cancellationToken));
         if (outcome == CreateOutcome.Created)
             writes.AddOrUpdate((container, name), 1, (_, n) => n + 1);
         return outcome;
@@ -60,9 +67,22 @@ public sealed class InstrumentedBlobStore(IBlobStore inner) : IBlobStore
     public async Task<string> UploadAsync(string container, string name, BinaryData content, string? contentType = null, string? ifMatchETag = null, CancellationToken cancellationToken = default)
     {
         Check("Upload", container, name);
-        string etag = await inner.UploadAsync(container, name, content, contentType, ifMatchETag, cancellationToken);
+        string etag = await Interruptible(container, name, () => inner.UploadAsync(container, name, content, contentType, ifMatchETag, cancellationToken));
         writes.AddOrUpdate((container, name), 1, (_, n) => n + 1);
         return etag;
+    }
+
+    private async Task<T> Interruptible<T>(string container, string name, Func<Task<T>> write)
+    {
+        try
+        {
+            return await write();
+        }
+        catch (OperationCanceledException)
+        {
+            interrupted.AddOrUpdate((container, name), 1, (_, n) => n + 1);
+            throw;
+        }
     }
 
     public Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken = default)
