@@ -180,6 +180,8 @@ internal sealed class RecordWatch(IBlobStore store, string batch)
         {
             await foreach (BlobEntry entry in store.ListAsync(container, batch + "/"))
             {
+                if (LabelPaths.IsBatchFile(batch, entry.Name))
+                    continue; // summary.json and the other batch files are rewritten by design
                 count++;
                 if (!firstSeen.TryAdd((container, entry.Name), entry.ETag) && firstSeen[(container, entry.Name)] != entry.ETag)
                     rewritten.Add((container, entry.Name));

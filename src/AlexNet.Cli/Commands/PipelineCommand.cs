@@ -23,10 +23,14 @@ public static class PipelineCommand
         var benchBatch = new Option<int>("--bench-batch-size") { Description = "Forward batch of both sides of --bench.", DefaultValueFactory = _ => 64 };
         var benchChunk = new Option<int>("--bench-chunk-size") { Description = "Images per label request of --bench.", DefaultValueFactory = _ => 256 };
         var json = new Option<bool>("--json") { Description = "Print the --bench result as JSON." };
+        var storage = new Option<string?>("--storage")
+        {
+            Description = "Storage account connection string for blobs, queues and the durable task hub (default: Azurite's development account, started here if none listens).",
+        };
 
         var command = new Command("pipeline", "Run the whole pipeline on this machine: Azurite storage, ingest, worker, orchestrations and the HTTP API.\n\nExamples:\n  alexnet pipeline --demo\n  alexnet pipeline --port 7071")
         {
-            port, taskHub, sweep, demo, demoEpochs, samples, verbose, bench, benchBatch, benchChunk, json,
+            port, taskHub, sweep, demo, demoEpochs, samples, verbose, bench, benchBatch, benchChunk, json, storage,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -42,17 +46,25 @@ public static class PipelineCommand
             int benchChunkSize = LabelCommand.Positive(parse.GetValue(benchChunk), "--bench-chunk-size");
             if (benchImages > 0)
                 sweepSeconds = 3600; // the benchmark measures the batch path alone; the sweep would label the same uploads twice
-            string work = Path.Combine(Path.GetTempPath(), "alexnet-pipeline");
+            string? connectionString = parse.GetValue(storage);
+            if (connectionString is not null && string.IsNullOrWhiteSpace(connectionString))
+                throw new CliException("--storage must be a storage account connection string", CliApplication.UsageError);
+            string hub = parse.GetValue(taskHub)!;
+            // One work folder per task hub, so two local pipelines on one machine keep their model caches apart.
+            string work = Path.Combine(Path.GetTempPath(), "alexnet-pipeline", hub);
             var settings = new LocalPipelineSettings(
-                parse.GetValue(port), parse.GetValue(taskHub)!, TimeSpan.FromSeconds(sweepSeconds), work,
-                parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning, benchImages > 0 ? benchBatchSize : 64);
+                parse.GetValue(port), hub, TimeSpan.FromSeconds(sweepSeconds), work,
+                parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning, benchImages > 0 ? benchBatchSize : 64,
+                connectionString ?? LocalPipelineHost.DevelopmentStorage);
 
-            await using Azurite azurite = await Azurite.EnsureRunningAsync(output, cancellationToken);
+            // Azurite is started here only for the development account; a given account is used as it is.
+            await using Azurite? azurite = connectionString is null ? await Azurite.EnsureRunningAsync(output, cancellationToken) : null;
             WebApplication app = LocalPipelineHost.Build(settings);
             await app.StartAsync(cancellationToken);
             try
             {
-                output.WriteLine($"pipeline running: API http://127.0.0.1:{settings.Port}/api, storage {LocalPipelineHost.DevelopmentStorage} (Azurite{(azurite.StartedHere ? ", started here" : "")})");
+                string where = azurite is null ? "the account given by --storage" : $"{LocalPipelineHost.DevelopmentStorage} (Azurite{(azurite.StartedHere ? ", started here" : "")})";
+                output.WriteLine($"pipeline running: API http://127.0.0.1:{settings.Port}/api, storage {where}");
                 if (benchImages > 0)
                 {
                     var runner = ActivatorUtilities.CreateInstance<PipelineBench>(app.Services, output);

@@ -17,13 +17,16 @@ using Microsoft.Extensions.Logging;
 namespace AlexNet.Cli.Pipeline;
 
 /// <summary>Settings of the whole system on one machine.</summary>
-internal sealed record LocalPipelineSettings(int Port, string TaskHub, TimeSpan SweepInterval, string WorkFolder, LogLevel LogLevel, int BatchSize = 64);
+/// <param name="ConnectionString">The storage account of everything: Azurite's development account by default.</param>
+internal sealed record LocalPipelineSettings(
+    int Port, string TaskHub, TimeSpan SweepInterval, string WorkFolder, LogLevel LogLevel, int BatchSize = 64,
+    string ConnectionString = LocalPipelineHost.DevelopmentStorage);
 
 /// <summary>
 /// The whole system in one process on Azurite: upload ingest (a sweep of <c>incoming</c>, standing in for the
 /// Event Grid trigger), the worker's label and train loops, the orchestrations on the local durable engine (the same
-/// classes the Functions app runs) and the HTTP API on 127.0.0.1. Storage is the standard development account, so
-/// any Azure Storage client can upload to <c>incoming/&lt;batch&gt;/</c> and read <c>labels/</c>.
+/// classes the Functions app runs) and the HTTP API on 127.0.0.1. Storage is the standard development account unless
+/// another is given, so any Azure Storage client can upload to <c>incoming/&lt;batch&gt;/</c> and read <c>labels/</c>.
 /// </summary>
 internal static class LocalPipelineHost
 {
@@ -35,7 +38,7 @@ internal static class LocalPipelineHost
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Storage:Backend"] = "azure",
-            ["Storage:ConnectionString"] = DevelopmentStorage,
+            ["Storage:ConnectionString"] = settings.ConnectionString,
             // No Service Bus emulator runs here: Azurite's Storage Queues carry the same messages.
             ["Messaging:Backend"] = "storagequeue",
             ["Durable:TaskHubName"] = settings.TaskHub,
@@ -54,6 +57,8 @@ internal static class LocalPipelineHost
             ["Logging:LogLevel:Azure"] = "Warning",
             // Existence checks answer 404 by design; the SDK logs each as a warning.
             ["Logging:LogLevel:Azure.Core"] = "Error",
+            // A failing readiness check is the answer of /health/ready, not an error of the process.
+            ["Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks"] = "Critical",
             // Until the first model is promoted the worker waits and says so; the demo promotes one itself.
             ["Logging:LogLevel:AlexNet.Pipeline.Worker.ModelHolder"] = settings.LogLevel <= LogLevel.Information ? "Information" : "Error",
         });
@@ -86,13 +91,29 @@ internal static class LocalPipelineHost
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => !check.Tags.Contains(HealthTags.Ready) });
         app.MapHealthChecks("/health/ready");
         var api = app.MapGroup("/api");
-        api.MapPost("/batches/{batch}", async (string batch, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.StartBatchAsync(batch, null, ct)));
+        api.MapPost("/batches/{batch}", StartBatchAsync);
         api.MapGet("/batches/{batch}", async (string batch, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.GetBatchStatusAsync(batch, ct)));
         api.MapGet("/labels/{batch}/{**path}", async (string batch, string path, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.GetImageLabelsAsync(batch, path, ct)));
         api.MapGet("/models", async (PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.ListModelsAsync(ct)));
         api.MapPost("/models/{version}/promote", async (string version, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.PromoteAsync(version, ct)));
         api.MapPost("/models/rollback", async (PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.RollbackAsync(ct)));
         api.MapPost("/retrain/{dataset}", async (string dataset, bool? force, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.StartRetrainAsync(dataset, force ?? false, ct)));
+    }
+
+    // The body, optional, holds the batch's options as the Functions app takes them (chunkSize, cropMode, ...).
+    private static async Task<IResult> StartBatchAsync(string batch, HttpRequest request, PipelineApi pipeline, CancellationToken cancellationToken)
+    {
+        const int MaxBodyBytes = 64 * 1024;
+        if (request.ContentLength > MaxBodyBytes)
+            return Respond(ApiResult.PayloadTooLarge<BatchStarted>($"the body is over {MaxBodyBytes} bytes"));
+        using var body = new MemoryStream();
+        await request.Body.CopyToAsync(body, cancellationToken);
+        if (body.Length > MaxBodyBytes)
+            return Respond(ApiResult.PayloadTooLarge<BatchStarted>($"the body is over {MaxBodyBytes} bytes"));
+        ApiResult<LabelBatchInput?> options = PipelineApi.ReadBatchOptions(body.ToArray());
+        if (!options.IsSuccess)
+            return Respond(ApiResult.BadRequest<BatchStarted>(options.Error!));
+        return Respond(await pipeline.StartBatchAsync(batch, options.Value, cancellationToken));
     }
 
     private static IResult Respond<T>(ApiResult<T> result)

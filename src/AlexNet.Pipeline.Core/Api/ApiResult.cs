@@ -21,6 +21,8 @@ public static class ApiResult
     public static ApiResult<T> NotFound<T>(string error) => new(404, default, error);
 
     public static ApiResult<T> Conflict<T>(string error) => new(409, default, error);
+
+    public static ApiResult<T> PayloadTooLarge<T>(string error) => new(413, default, error);
 }
 
 /// <summary>The body of an error answer.</summary>

@@ -100,6 +100,27 @@ public sealed class LabelingEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task TheSameBrokenBytesUploadedAgainGetTheirRejectedRecordMovedToTheNewETag()
+    {
+        await LabelingFixture.Engine(classifier, store).RunAsync("photos", new FolderImageSource(images));
+        var before = await ReadAsync<RejectedRecord>(LabelPaths.RejectedContainer, "photos/notes.jpg.json");
+        File.SetLastWriteTimeUtc(Path.Combine(images, "notes.jpg"), DateTime.UtcNow.AddMinutes(5));
+        string newETag = (await new FolderImageSource(images).ListAsync().FirstAsync(i => i.Path == "notes.jpg")).ETag;
+        Assert.NotEqual(before.Image.ETag, newETag);
+
+        var again = await LabelingFixture.Engine(classifier, store).RunAsync("photos", new FolderImageSource(images));
+
+        Assert.Equal(4, again.Statistics.Rejected);
+        var after = await ReadAsync<RejectedRecord>(LabelPaths.RejectedContainer, "photos/notes.jpg.json");
+        Assert.Equal(newETag, after.Image.ETag);
+        Assert.Equal((before.Image.Sha256, before.Code), (after.Image.Sha256, after.Code));
+        var untouched = await ReadAsync<RejectedRecord>(LabelPaths.RejectedContainer, "photos/bomb.png.json");
+        var first = await LabelingFixture.Engine(classifier, store).RunAsync("photos", new FolderImageSource(images));
+        Assert.Equal(untouched, await ReadAsync<RejectedRecord>(LabelPaths.RejectedContainer, "photos/bomb.png.json"));
+        Assert.Equal(4, first.Statistics.Rejected);
+    }
+
+    [Fact]
     public async Task CancellingMidwayAndRunningAgainFinishesWithEachImageLabeledOnce()
     {
         using var cancel = new CancellationTokenSource();

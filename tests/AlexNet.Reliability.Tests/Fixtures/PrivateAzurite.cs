@@ -20,12 +20,12 @@ internal sealed class PrivateAzurite : IAsyncDisposable
     private readonly Process process;
     private readonly StringBuilder output;
 
-    private PrivateAzurite(Process process, StringBuilder output, int blobPort, int queuePort)
+    private PrivateAzurite(Process process, StringBuilder output, int blobPort, int queuePort, int tablePort)
     {
         this.process = process;
         this.output = output;
         ConnectionString = string.Create(CultureInfo.InvariantCulture,
-            $"DefaultEndpointsProtocol=http;AccountName={Account};AccountKey={Key};BlobEndpoint=http://127.0.0.1:{blobPort}/{Account};QueueEndpoint=http://127.0.0.1:{queuePort}/{Account};");
+            $"DefaultEndpointsProtocol=http;AccountName={Account};AccountKey={Key};BlobEndpoint=http://127.0.0.1:{blobPort}/{Account};QueueEndpoint=http://127.0.0.1:{queuePort}/{Account};TableEndpoint=http://127.0.0.1:{tablePort}/{Account};");
     }
 
     public string ConnectionString { get; }
@@ -60,10 +60,10 @@ internal sealed class PrivateAzurite : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var azuriteInstance = new PrivateAzurite(process, output, blobPort, queuePort);
+        var azuriteInstance = new PrivateAzurite(process, output, blobPort, queuePort, tablePort);
 
         var deadline = Stopwatch.StartNew();
-        while (!(IsolatedAccount.Listening(blobPort) && IsolatedAccount.Listening(queuePort)))
+        while (!(IsolatedAccount.Listening(blobPort) && IsolatedAccount.Listening(queuePort) && IsolatedAccount.Listening(tablePort)))
         {
             if (process.HasExited || deadline.Elapsed > TimeSpan.FromSeconds(60))
             {

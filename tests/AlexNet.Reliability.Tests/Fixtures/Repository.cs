@@ -2,7 +2,7 @@ using System.Reflection;
 
 namespace AlexNet.Reliability.Tests.Fixtures;
 
-/// <summary>Where the repository and the worker's build output are, seen from the test assembly.</summary>
+/// <summary>Where the repository and the build outputs of the worker and the CLI are, seen from the test assembly.</summary>
 internal static class Repository
 {
     public static string Root { get; } = FindRoot();
@@ -11,7 +11,13 @@ internal static class Repository
     public static string WorkerAssembly =>
         Environment.GetEnvironmentVariable("ALEXNET_WORKER_DLL") is { Length: > 0 } path
             ? path
-            : typeof(Repository).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "WorkerAssemblyPath").Value!;
+            : Metadata("WorkerAssemblyPath");
+
+    /// <summary>The <c>alexnet</c> command's build output.</summary>
+    public static string CliAssembly => Metadata("CliAssemblyPath");
+
+    private static string Metadata(string key) =>
+        typeof(Repository).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
     private static string FindRoot()
     {

@@ -3,8 +3,8 @@ using System.Diagnostics;
 namespace AlexNet.Reliability.Tests.Fixtures;
 
 /// <summary>
-/// The worker host (<c>src/AlexNet.Pipeline.Worker</c>) as its own process, <c>dotnet AlexNet.Pipeline.Worker.dll</c>,
-/// configured by environment variables as a container would be, its output appended to a log file.
+/// A host of this repository as its own process: the worker (<c>dotnet AlexNet.Pipeline.Worker.dll</c>, configured by
+/// environment variables as a container would be) or the <c>alexnet</c> command; its output appended to a log file.
 /// </summary>
 internal sealed class WorkerProcess : IAsyncDisposable
 {
@@ -21,11 +21,14 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     public int Id => process.Id;
 
-    public static WorkerProcess Start(IReadOnlyDictionary<string, string> environment, string logFile)
+    public static WorkerProcess Start(IReadOnlyDictionary<string, string> environment, string logFile) =>
+        Start(Repository.WorkerAssembly, [], environment, logFile);
+
+    /// <param name="assembly">The host's dll; its folder is the working directory (the content root).</param>
+    public static WorkerProcess Start(string assembly, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, string logFile)
     {
-        string assembly = Repository.WorkerAssembly;
         if (!File.Exists(assembly))
-            throw new InvalidOperationException($"{assembly} is missing: build src/AlexNet.Pipeline.Worker (dotnet build builds it with this project)");
+            throw new InvalidOperationException($"{assembly} is missing: build the solution (dotnet build builds it with this project)");
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -35,6 +38,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
             WorkingDirectory = Path.GetDirectoryName(assembly)!,
         };
         start.ArgumentList.Add(assembly);
+        foreach (string argument in arguments)
+            start.ArgumentList.Add(argument);
 
         // Nothing from the test runner's environment decides the worker's settings, only what the test gives it.
         foreach (string inherited in start.Environment.Keys.Where(k => k.Contains("__", StringComparison.Ordinal) || k.StartsWith("OTEL_", StringComparison.Ordinal)).ToList())
@@ -45,7 +50,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
             start.Environment[name] = value;
 
         var writer = new StreamWriter(logFile, append: true) { AutoFlush = true };
-        writer.WriteLine($"--- worker start {DateTime.UtcNow:O}");
+        writer.WriteLine($"--- {Path.GetFileNameWithoutExtension(assembly)} start {DateTime.UtcNow:O}");
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet");
         process.OutputDataReceived += (_, e) => Write(writer, e.Data);
         process.ErrorDataReceived += (_, e) => Write(writer, e.Data);
@@ -60,7 +65,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         if (!process.HasExited)
             process.Kill(entireProcessTree: true);
         await process.WaitForExitAsync();
-        Write(log, $"--- worker killed {DateTime.UtcNow:O}");
+        Write(log, $"--- process killed {DateTime.UtcNow:O}");
     }
 
     public async ValueTask DisposeAsync()
