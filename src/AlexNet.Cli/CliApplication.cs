@@ -22,6 +22,9 @@ public static class CliApplication
         return root;
     }
 
+    /// <summary>How long a cancelled command may take to finish cleanly before the process is ended.</summary>
+    public static readonly TimeSpan TerminationGrace = TimeSpan.FromSeconds(60);
+
     public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
         output ??= Console.Out;
@@ -36,7 +39,16 @@ public static class CliApplication
 
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+            // Ctrl+C or SIGTERM cancels the command, which then checkpoints (train) or stops its hosts (pipeline); the
+            // process is ended only if that takes longer than this (a 160 MB checkpoint under load takes seconds).
+            var invocation = new InvocationConfiguration
+            {
+                Output = output,
+                Error = error,
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = TerminationGrace,
+            };
+            return await parse.InvokeAsync(invocation);
         }
         catch (OperationCanceledException)
         {

@@ -108,6 +108,7 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("train", "--data", "/no/such/folder", "--out", "/tmp/x")]
     [InlineData("train", "--data", "/tmp", "--out", "/tmp/x", "--epochs", "0")]
     [InlineData("train", "--data", "/tmp", "--out", "/tmp/x", "--input-size", "64", "--base-size", "60")]
+    [InlineData("train", "--data", "/tmp", "--out", "/tmp/x", "--device", "cuda:0")]
     [InlineData("eval", "--model", "/tmp", "--data", "/no/such/folder")]
     [InlineData("import", "fashion-mnist", "--out", "/tmp/x", "--limit-per-class", "0")]
     public async Task BadArgumentsGiveOneLineAndExitCode2(params string[] args)

@@ -31,6 +31,11 @@ public static class TrainCommand
         var limit = new Option<int?>("--limit") { Description = "Use at most N images of each class." };
         var positiveBias = new Option<double>("--positive-bias") { Description = "Initial bias of conv2, conv4, conv5, fc6, fc7 (paper 1; 0.1 as Caffe, because 1 stalled at chance here).", DefaultValueFactory = _ => 0.1 };
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0: torch's default).", DefaultValueFactory = _ => 0 };
+        var device = new Option<string>("--device")
+        {
+            Description = "Where to train: cpu, cuda (two GPUs: two towers), cuda:N, or two devices such as cuda:0,cuda:1 (--layout TwoTower puts one tower on each).",
+            DefaultValueFactory = _ => "cpu",
+        };
         var parent = new Option<string?>("--parent-version") { Description = "Version of the model this one replaces (recorded in the manifest)." };
 
         var command = new Command("train",
@@ -38,12 +43,14 @@ public static class TrainCommand
             "Example:\n  alexnet train --data data/fashion-mnist/train --out runs/fmnist --input-size 64 --base-size 72 --epochs 30 --checkpoint-every 200")
         {
             data, output, epochs, batch, lr, patience, inputSize, baseSize, layout, seed, resume, checkpointEvery, maxMinutes, limit,
-            positiveBias, threads, parent,
+            positiveBias, threads, parent, device,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            IReadOnlyList<TorchSharp.torch.Device> devices = NetworkBench.ParseDevices(parse.GetValue(device)!);
             var options = new TrainingOptions
             {
+                Devices = [.. devices.Select(d => d.ToString())],
                 Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batch),
                 LearningRate = parse.GetValue(lr),

@@ -21,6 +21,13 @@ public sealed record TrainingOptions
     public AlexNetLayout Layout { get; init; } = AlexNetLayout.Grouped;
 
     /// <summary>
+    /// Where the network trains, as torch names it (<c>cpu</c>, <c>cuda:0</c>): grouped on the first device, two
+    /// towers on the first and second (both on the first when one is given). Null or empty trains on the CPU. Not part
+    /// of a checkpoint: a run may resume on other devices.
+    /// </summary>
+    public IReadOnlyList<string>? Devices { get; init; }
+
+    /// <summary>
     /// Initial bias of conv2, conv4, conv5, fc6, fc7. Caffe's 0.1, not the paper's 1 (PAPER.md trap 4): measured
     /// here, 1 left training at chance (docs/training.md).
     /// </summary>
@@ -80,7 +87,14 @@ public sealed record TrainingOptions
         Require(LimitPerClass is null or >= 2, "limit per class must be at least 2");
         Require(MaxDuration is null || MaxDuration > TimeSpan.Zero, "max duration must be positive");
         Require(Prefetch >= 1 && DecodeParallelism >= 1, "prefetch and decode parallelism must be at least 1");
+        Require(Devices is null || Devices.Count <= 2, "the network trains on at most 2 devices");
+        Require(Devices is null || Devices.All(d => d == "cpu" || System.Text.RegularExpressions.Regex.IsMatch(d, "^cuda:[0-9]{1,2}$")),
+            $"devices must be 'cpu' or 'cuda:N', not '{string.Join(",", Devices ?? [])}'");
     }
+
+    /// <summary><see cref="Devices"/> as torch devices, or null for the CPU.</summary>
+    public IReadOnlyList<TorchSharp.torch.Device>? TorchDevices() =>
+        Devices is { Count: > 0 } names ? [.. names.Select(name => TorchSharp.torch.device(name))] : null;
 
     public AlexNetOptions NetworkOptions(int classes) => new()
     {

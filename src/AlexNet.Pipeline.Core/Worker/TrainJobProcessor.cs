@@ -179,8 +179,13 @@ public sealed partial class TrainJobProcessor
         LogDownloaded(logger, job.JobId, images, job.Dataset, time.GetElapsedTime(started).TotalSeconds);
 
         string? parent = job.ParentVersion ?? (await registry.GetCurrentAsync(cancellationToken).ConfigureAwait(false))?.Version;
+        // Training uses the worker's devices as labeling does: two GPUs train the paper's two towers, one the grouped network.
+        DevicePlacement placement = DevicePlacement.ForThisMachine(options);
+        LogTrainingPlacement(logger, job.JobId, placement.ToString());
         var trainer = new Trainer(new TrainingOptions
         {
+            Layout = placement.Layout,
+            Devices = placement.Devices,
             Epochs = job.Epochs,
             BatchSize = job.BatchSize,
             LearningRate = job.LearningRate,
@@ -415,6 +420,9 @@ public sealed partial class TrainJobProcessor
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not settle message {MessageId}; it will be delivered again")]
     private static partial void LogSettleFailed(ILogger logger, Exception error, string messageId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Train job {JobId} trains on {Placement}")]
+    private static partial void LogTrainingPlacement(ILogger logger, string jobId, string placement);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete the work folder {Folder}")]
     private static partial void LogCleanupFailed(ILogger logger, Exception error, string folder);

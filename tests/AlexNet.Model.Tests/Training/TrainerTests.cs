@@ -63,6 +63,34 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public async Task TwoTowersEachOnADeviceOfTheirOwnTrainAndGiveAPackageTheGroupedLayoutLoads()
+    {
+        ImageDataSet data = await TinyData();
+        // Two CPU devices stand in for two GPUs: the towers are separate modules and the crossings real copies.
+        var options = Tiny with { Epochs = 1, Layout = Network.AlexNetLayout.TwoTower, Devices = ["cpu", "cpu"] };
+
+        TrainingResult result = await new Trainer(options).RunAsync(data, temp.Sub("towers"));
+
+        Assert.Equal(TrainingOutcome.Completed, result.Outcome);
+        Assert.True(double.IsFinite(result.History.Single().TrainLoss));
+        ModelPackage package = ModelPackage.LoadDirectory(result.ModelDirectory);
+        Assert.Equal(Network.AlexNetLayout.TwoTower, package.Manifest.Layout);
+        using var grouped = new Classifier(package, Network.AlexNetLayout.Grouped);
+        Assert.Equal(10, grouped.Manifest.Classes.Count);
+    }
+
+    [Theory]
+    [InlineData("gpu")]
+    [InlineData("cuda")]
+    [InlineData("cuda:0,cuda:1")]
+    public void DevicesThatAreNotTorchDeviceNamesAreRefused(string device)
+    {
+        var error = Assert.Throws<ArgumentException>(() => (Tiny with { Devices = [device] }).Validate());
+        Assert.Contains(device, error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => (Tiny with { Devices = ["cpu", "cpu", "cpu"] }).Validate());
+    }
+
+    [Fact]
     public async Task RunFolderHoldsAFullModelPackageMetricsAndPlotsAndSkipsACorruptImage()
     {
         TinyImages.Create(temp.Sub("data"), classes: 10, perClass: 10);
