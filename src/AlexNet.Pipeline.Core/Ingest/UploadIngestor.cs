@@ -127,47 +127,18 @@ public sealed partial class UploadIngestor(
         string sha256 = head.IsWhole ? Convert.ToHexStringLower(SHA256.HashData(head.Bytes.Span)) : string.Empty;
         var identity = new ImageIdentity(entry.Container, entry.Name, entry.ETag, sha256, entry.Size);
         var record = new RejectedRecord(blob.Batch, identity, code, reason, time.GetUtcNow());
-        var content = BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(record, LabelJsonContext.Default.RejectedRecord));
-        string name = blob.RecordName;
 
-        if (await store.CreateIfAbsentAsync(LabelPaths.RejectedContainer, name, content, "application/json", cancellationToken).ConfigureAwait(false) == CreateOutcome.Created)
+        // A record of this same upload is a repeat; one of an older version gives way; a racing ingest's verdict stands.
+        var (outcome, previous) = await RejectedRecords.WriteAsync(store, blob.RecordName, record, cancellationToken).ConfigureAwait(false);
+        switch (outcome)
         {
-            LogRejected(logger, entry.Container, entry.Name, code, reason);
-            return new IngestResult(IngestOutcome.Rejected, blob, entry.ETag, Code: code, Reason: reason);
-        }
-
-        // A record exists: the same version seen before is a repeat; an older version's record gives way.
-        BlobDownload? existing = await store.DownloadAsync(LabelPaths.RejectedContainer, name, cancellationToken).ConfigureAwait(false);
-        RejectedRecord? previous = existing is null ? null : ReadRejected(existing.Content);
-        if (previous?.Image.ETag == entry.ETag)
-            return new IngestResult(IngestOutcome.AlreadyRejected, blob, entry.ETag, Code: previous.Code, Reason: previous.Reason);
-
-        try
-        {
-            if (existing is null)
-                await store.CreateIfAbsentAsync(LabelPaths.RejectedContainer, name, content, "application/json", cancellationToken).ConfigureAwait(false);
-            else
-                await store.UploadAsync(LabelPaths.RejectedContainer, name, content, "application/json", existing.Entry.ETag, cancellationToken).ConfigureAwait(false);
-        }
-        catch (BlobConflictException)
-        {
-            // Another ingest of this upload wrote the record between our read and write; its verdict stands.
-            return new IngestResult(IngestOutcome.AlreadyRejected, blob, entry.ETag, Code: code, Reason: reason);
-        }
-
-        LogRejected(logger, entry.Container, entry.Name, code, reason);
-        return new IngestResult(IngestOutcome.Rejected, blob, entry.ETag, Code: code, Reason: reason);
-    }
-
-    private static RejectedRecord? ReadRejected(BinaryData content)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(content.ToMemory().Span, LabelJsonContext.Default.RejectedRecord);
-        }
-        catch (JsonException)
-        {
-            return null; // an unreadable record is replaced like an outdated one
+            case RejectedWriteOutcome.AlreadyCurrent:
+                return new IngestResult(IngestOutcome.AlreadyRejected, blob, entry.ETag, Code: previous!.Code, Reason: previous.Reason);
+            case RejectedWriteOutcome.LostRace:
+                return new IngestResult(IngestOutcome.AlreadyRejected, blob, entry.ETag, Code: code, Reason: reason);
+            default:
+                LogRejected(logger, entry.Container, entry.Name, code, reason);
+                return new IngestResult(IngestOutcome.Rejected, blob, entry.ETag, Code: code, Reason: reason);
         }
     }
 

@@ -322,28 +322,7 @@ public sealed partial class LabelingEngine(
     private async Task WriteRejectedAsync(string batch, string recordPath, ImageIdentity identity, ImageRejection rejection, CancellationToken token)
     {
         var record = new RejectedRecord(batch, identity, rejection.Code.ToString(), rejection.Reason, time.GetUtcNow());
-        var content = BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(record, LabelJsonContext.Default.RejectedRecord));
-        string name = LabelPaths.Record(batch, recordPath);
-        if (await output.CreateIfAbsentAsync(LabelPaths.RejectedContainer, name, content, "application/json", token).ConfigureAwait(false) == CreateOutcome.Created)
-            return;
-        // A record exists. One for this very upload (same ETag) stands; one for an older upload gives way, also when
-        // the same broken bytes were uploaded again: the record must name the current upload, or the ingest sweep,
-        // which looks for a record of the current version, would send the upload again on every pass.
-        BlobDownload? existing = await output.DownloadAsync(LabelPaths.RejectedContainer, name, token).ConfigureAwait(false);
-        RejectedRecord? previous = existing is null ? null : JsonSerializer.Deserialize(existing.Content.ToMemory().Span, LabelJsonContext.Default.RejectedRecord);
-        if (previous is not null && previous.Image.ETag == identity.ETag && previous.Image.Sha256 == identity.Sha256)
-            return;
-        try
-        {
-            if (existing is null)
-                await output.CreateIfAbsentAsync(LabelPaths.RejectedContainer, name, content, "application/json", token).ConfigureAwait(false);
-            else
-                await output.UploadAsync(LabelPaths.RejectedContainer, name, content, "application/json", existing.Entry.ETag, token).ConfigureAwait(false);
-        }
-        catch (BlobConflictException)
-        {
-            // Another writer replaced the record between our read and write; its verdict is as recent as ours.
-        }
+        await RejectedRecords.WriteAsync(output, LabelPaths.Record(batch, recordPath), record, token).ConfigureAwait(false);
     }
 
     private async Task RefreshIdentityAsync(string batch, string recordPath, LabelRecord record, string recordETag, CancellationToken token)
