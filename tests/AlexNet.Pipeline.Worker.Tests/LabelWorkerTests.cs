@@ -149,6 +149,38 @@ public sealed class LabelWorkerTests
     }
 
     [Fact]
+    public async Task RequestsThatCarryTheirImagesETagsAreLabeledWithoutALookUpPerImage()
+    {
+        var store = new InstrumentedBlobStore(Azurite.IsolatedStore());
+        await TestModels.PublishAsync(store, TestModels.V1);
+        var settings = WorkerHost.Settings("etags");
+        var queues = WorkerHost.InProcessQueues(settings);
+        string batch = TestPipeline.NewBatch("etags");
+        string[] paths = await TestPipeline.UploadPhotosAsync(store, batch, 8);
+        string[] etags = await Task.WhenAll(paths[..4].Select(async p => (await store.GetEntryAsync(PipelineNames.IncomingContainer, p))!.ETag));
+        var lookedUp = new System.Collections.Concurrent.ConcurrentBag<string>();
+        store.Fail = call =>
+        {
+            if (call.Operation == "GetEntry" && call.Container == PipelineNames.IncomingContainer)
+                lookedUp.Add(call.Name);
+            return false;
+        };
+        LabelRequest listed = TestPipeline.Chunk(batch, "c000", paths[..4]) with { ETags = etags };
+        LabelRequest bare = TestPipeline.Chunk(batch, "c001", paths[4..]);
+        await TestPipeline.SendAsync(queues.GetQueue("etags"), listed, bare);
+
+        await using (var worker = await WorkerHost.StartAsync(settings, store, queues))
+        {
+            await TestPipeline.EventuallyAsync(() => Task.FromResult(queues.Queue("etags").CompletedCount == 2), Patience, "both messages to be completed");
+        }
+
+        List<LabelRecord> records = await TestPipeline.LabelRecordsAsync(store, batch);
+        Assert.Equal(8, records.Count);
+        Assert.Equal(paths[4..].Order(StringComparer.Ordinal), lookedUp.Order(StringComparer.Ordinal));
+        Assert.Equal(etags, paths[..4].Select(p => records.Single(r => r.Image.Path == p).Image.ETag));
+    }
+
+    [Fact]
     public async Task FailingStoreAbandonsTheMessageWhichSucceedsOnRedelivery()
     {
         var store = new InstrumentedBlobStore(Azurite.IsolatedStore());

@@ -48,6 +48,11 @@ public static class PipelineNames
 /// Chunk "ingest" requests come from the upload trigger one image at a time; orchestration chunks carry up to a few
 /// hundred paths.
 /// </summary>
+/// <param name="ETags">
+/// Optional, one per path: the ETag each image had when it was listed or uploaded. The worker then skips its own
+/// look-up of the image (one storage request per image) and labels that version, or finds it labeled already; an image
+/// changed since has an upload event of its own. Ignored unless it has exactly one entry per path.
+/// </param>
 public sealed record LabelRequest(
     string Batch,
     string Chunk,
@@ -55,7 +60,8 @@ public sealed record LabelRequest(
     IReadOnlyList<string> Paths,
     DateTimeOffset RequestedAt,
     string? CropMode = null,
-    string? TraceParent = null)
+    string? TraceParent = null,
+    IReadOnlyList<string>? ETags = null)
 {
     public const string Subject = "label";
 

@@ -112,7 +112,8 @@ public sealed partial class UploadIngestor(
             container,
             [blob.BlobName],
             time.GetUtcNow(),
-            TraceParent: Activity.Current?.Id);
+            TraceParent: Activity.Current?.Id,
+            ETags: [etag]);
         var message = new OutgoingMessage(messageId, ContractSerializer.ToBinary(request), LabelRequest.Subject, CorrelationId: blob.Batch);
         await queues.GetQueue(settings.LabelQueue).SendAsync([message], cancellationToken).ConfigureAwait(false);
         LogQueued(logger, container, blob.BlobName, etag, messageId);

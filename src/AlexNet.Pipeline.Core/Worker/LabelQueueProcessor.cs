@@ -148,7 +148,7 @@ public sealed partial class LabelQueueProcessor
             var engine = new LabelingEngine(lease.Classifier, store, decoder, options.ToLabelingOptions(cropMode), time, loggers.CreateLogger<LabelingEngine>());
             var found = Channel.CreateUnbounded<ImageRef>(new UnboundedChannelOptions { SingleReader = true });
             using var lookupsDone = CancellationTokenSource.CreateLinkedTokenSource(abort);
-            Task lookups = LookUpAsync(batch, images, found.Writer, outcomes, lookupsDone.Token);
+            Task lookups = LookUpAsync(batch, images, ListedETags(members), found.Writer, outcomes, lookupsDone.Token);
             try
             {
                 LabelRunResult result = await engine.RunAsync(batch, new BlobImageSource(store, members[0].Request.Request.Container), found.Reader.ReadAllAsync(abort), null, abort)
@@ -193,10 +193,37 @@ public sealed partial class LabelQueueProcessor
         LogBatchDone(logger, batch, members.Count, images.Count, counts.Labeled, counts.AlreadyLabeled, counts.Rejected, counts.Vanished, counts.Failed, seconds, modelVersion);
     }
 
-    /// <summary>Each image's current entry: its ETag lets the engine skip one already labeled without downloading it; a missing one is Vanished.</summary>
+    /// <summary>
+    /// The ETags the requests carry (from the batch listing or the upload event), by image; an image that two requests
+    /// name with different ETags is left out, so it is looked up.
+    /// </summary>
+    private static Dictionary<(string Container, string Path), string?> ListedETags(List<(ReceivedMessage Message, ValidLabelRequest Request)> members)
+    {
+        var listed = new Dictionary<(string Container, string Path), string?>();
+        foreach (var (_, valid) in members)
+        {
+            LabelRequest request = valid.Request;
+            if (request.ETags is not { } etags || etags.Count != request.Paths.Count)
+                continue;
+            for (int i = 0; i < etags.Count; i++)
+            {
+                var key = (request.Container, request.Paths[i]);
+                string? etag = string.IsNullOrEmpty(etags[i]) ? null : etags[i];
+                if (!listed.TryAdd(key, etag) && listed[key] != etag)
+                    listed[key] = null;
+            }
+        }
+        return listed;
+    }
+
+    /// <summary>
+    /// Each image's version: the ETag its request carries, else its current entry (one request per image). The ETag lets
+    /// the engine skip an image already labeled without downloading it; an image missing at look-up or download is Vanished.
+    /// </summary>
     private Task LookUpAsync(
         string batch,
-        List<(string Container, string Path)> images, ChannelWriter<ImageRef> found, ConcurrentDictionary<(string Container, string Path), ItemResult> outcomes, CancellationToken abort) =>
+        List<(string Container, string Path)> images, IReadOnlyDictionary<(string Container, string Path), string?> listed,
+        ChannelWriter<ImageRef> found, ConcurrentDictionary<(string Container, string Path), ItemResult> outcomes, CancellationToken abort) =>
         Task.Run(async () =>
         {
             try
@@ -204,6 +231,11 @@ public sealed partial class LabelQueueProcessor
                 await Parallel.ForEachAsync(images, new ParallelOptions { MaxDegreeOfParallelism = options.ReadParallelism, CancellationToken = abort }, async (image, ct) =>
                 {
                     var placeholder = ImageRef.ForBatchBlob(batch, image.Container, image.Path, 0, "");
+                    if (listed.GetValueOrDefault(image) is { } etag)
+                    {
+                        await found.WriteAsync(ImageRef.ForBatchBlob(batch, image.Container, image.Path, 0, etag), ct).ConfigureAwait(false);
+                        return;
+                    }
                     try
                     {
                         BlobEntry? entry = await store.GetEntryAsync(image.Container, image.Path, ct).ConfigureAwait(false);

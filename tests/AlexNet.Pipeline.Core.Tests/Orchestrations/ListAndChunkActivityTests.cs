@@ -37,13 +37,22 @@ public sealed class ListAndChunkActivityTests : IDisposable
 
         ChunkPlan plan = await RunAsync(input);
         Assert.Equal(new ChunkPlan(5, 2, 3), plan);
-        Assert.Equal(["b/2.jpg", "b/3.jpg"], (await RequestAsync("c00001")).Paths);
+        ChunkRequestFile second = await RequestAsync("c00001");
+        Assert.Equal(["b/2.jpg", "b/3.jpg"], second.Paths);
+        // The listing's ETags travel with the paths, so the worker need not look each image up again.
+        Assert.Equal([(await store.GetEntryAsync("incoming", "b/2.jpg"))!.ETag, (await store.GetEntryAsync("incoming", "b/3.jpg"))!.ETag], second.ETags);
         Assert.Equal(1, plan.ChunkImages(2));
 
         await MarkDoneAsync("c00000");
         await MarkDoneAsync("c00002");
         Assert.Equal(plan, await RunAsync(input));
         Assert.NotNull(await store.GetEntryAsync("runs", PipelineNames.ChunkDoneBlob("b", "c00000")));
+
+        // An image uploaded again is a new version: its chunk's request changes and the chunk is labeled again.
+        await store.UploadAsync("incoming", "b/4.jpg", BinaryData.FromBytes([2]));
+        Assert.Equal(plan, await RunAsync(input));
+        Assert.Null(await store.GetEntryAsync("runs", PipelineNames.ChunkDoneBlob("b", "c00002")));
+        await MarkDoneAsync("c00002");
 
         // A new image sorts into the middle: chunk 0 keeps its paths, chunk 2 now holds others.
         await store.UploadAsync("incoming", "b/1a.jpg", BinaryData.FromBytes([1]));

@@ -22,7 +22,8 @@ public sealed record ChunkPlan(int Images, int ChunkSize, int Chunks)
 }
 
 /// <summary>The paths of one chunk: <c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.request.json</c>.</summary>
-public sealed record ChunkRequestFile(string Batch, string Chunk, string Container, IReadOnlyList<string> Paths);
+/// <param name="ETags">The ETag of each path when the batch was listed (null in files written before they were kept).</param>
+public sealed record ChunkRequestFile(string Batch, string Chunk, string Container, IReadOnlyList<string> Paths, IReadOnlyList<string>? ETags = null);
 
 public sealed record ListAndChunkInput(string Batch, string Container, string Prefix, int ChunkSize);
 

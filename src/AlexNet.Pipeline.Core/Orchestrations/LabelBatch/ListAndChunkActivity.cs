@@ -23,15 +23,15 @@ public sealed class ListAndChunkActivity(IBlobStore store, ILogger<ListAndChunkA
         LabelPaths.ValidateBatch(input.Batch);
         ArgumentOutOfRangeException.ThrowIfLessThan(input.ChunkSize, 1);
 
-        var paths = new List<string>();
+        var entries = new List<BlobEntry>();
         await foreach (BlobEntry entry in store.ListAsync(input.Container, input.Prefix).ConfigureAwait(false))
-            paths.Add(entry.Name);
+            entries.Add(entry);
 
-        string[][] chunks = paths.Chunk(input.ChunkSize).ToArray();
+        BlobEntry[][] chunks = entries.Chunk(input.ChunkSize).ToArray();
         await Parallel.ForEachAsync(Enumerable.Range(0, chunks.Length), new ParallelOptions { MaxDegreeOfParallelism = WriteParallelism }, async (index, token) =>
         {
             string chunk = ChunkPlan.ChunkId(index);
-            var request = new ChunkRequestFile(input.Batch, chunk, input.Container, chunks[index]);
+            var request = new ChunkRequestFile(input.Batch, chunk, input.Container, [.. chunks[index].Select(e => e.Name)], [.. chunks[index].Select(e => e.ETag)]);
             byte[] content = JsonSerializer.SerializeToUtf8Bytes(request, LabelBatchJsonContext.Default.ChunkRequestFile);
             string name = PipelineNames.ChunkRequestBlob(input.Batch, chunk);
             BlobDownload? existing = await store.DownloadAsync(PipelineNames.RunsContainer, name, token).ConfigureAwait(false);
@@ -41,7 +41,7 @@ public sealed class ListAndChunkActivity(IBlobStore store, ILogger<ListAndChunkA
             await store.DeleteAsync(PipelineNames.RunsContainer, PipelineNames.ChunkDoneBlob(input.Batch, chunk), token).ConfigureAwait(false);
         }).ConfigureAwait(false);
 
-        OrchestrationLog.Chunked(logger, input.Batch, paths.Count, chunks.Length, input.Container, input.Prefix);
-        return new ChunkPlan(paths.Count, input.ChunkSize, chunks.Length);
+        OrchestrationLog.Chunked(logger, input.Batch, entries.Count, chunks.Length, input.Container, input.Prefix);
+        return new ChunkPlan(entries.Count, input.ChunkSize, chunks.Length);
     }
 }

@@ -36,7 +36,7 @@ public sealed class SendChunksActivity(IBlobStore store, IWorkQueueFactory queue
         string? traceParent = Activity.Current?.Id;
         var messages = requests.Select(request =>
         {
-            var message = new LabelRequest(request.Batch, request.Chunk, request.Container, request.Paths, now, input.CropMode, traceParent);
+            var message = new LabelRequest(request.Batch, request.Chunk, request.Container, request.Paths, now, input.CropMode, traceParent, request.ETags);
             string id = input.Attempt == 0
                 ? PipelineNames.MessageId(request.Batch, request.Chunk)
                 : PipelineNames.MessageId(request.Batch, request.Chunk, $"resend-{input.Attempt}");
