@@ -4,6 +4,8 @@ using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Labeling;
 using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Worker.Tests.Fixtures;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AlexNet.Pipeline.Worker.Tests;
 
@@ -59,6 +61,31 @@ public sealed class LabelWorkerTests
         Activity span = Assert.Single(spans.Completed, a => (string?)a.GetTagItem("alexnet.batch") == batch);
         Assert.Contains(span.Links, link => link.Context.TraceId.ToHexString() == "0af7651916cd43dd8448eb211c80319c");
         Assert.Equal(13, span.GetTagItem("alexnet.labeled"));
+    }
+
+    [Fact]
+    public async Task ARoundOfSingleImageUploadsIsToppedUpToAForwardBatchAndARoundOfChunksIsNot()
+    {
+        string queueName = Azurite.QueueName("topup");
+        var settings = WorkerHost.Settings(queueName);
+        settings["Worker:MaxMessagesPerReceive"] = "4";
+        var queues = WorkerHost.StorageQueues(settings);
+        using IHost host = WorkerHost.Build(settings, Azurite.IsolatedStore(), queues);
+        var processor = host.Services.GetRequiredService<AlexNet.Pipeline.Worker.LabelQueueProcessor>();
+        IWorkQueue queue = queues.GetQueue(queueName);
+        string batch = TestPipeline.NewBatch("topup");
+
+        // 20 upload messages of one image each, Worker:BatchSize 16: one round takes 16 (four receives), the next the other 4.
+        await TestPipeline.SendAsync(queue, [.. Enumerable.Range(0, 20).Select(i => TestPipeline.Chunk(batch, $"{LabelRequest.IngestChunkPrefix}{i}", [$"{batch}/{i}.jpg"]))]);
+        IReadOnlyList<ReceivedMessage> first = await processor.ReceiveAsync();
+        IReadOnlyList<ReceivedMessage> second = await processor.ReceiveAsync();
+        Assert.Equal((16, 4), (first.Count, second.Count));
+
+        // Chunks of 10 images: the first page of 4 holds 40 images, more than a batch, so the round stops there.
+        await TestPipeline.SendAsync(queue, [.. Enumerable.Range(0, 6).Select(i => TestPipeline.Chunk(batch, $"c{i:D3}", [.. Enumerable.Range(0, 10).Select(k => $"{batch}/{i}-{k}.jpg")]))]);
+        Assert.Equal(4, (await processor.ReceiveAsync()).Count);
+
+        await new Azure.Storage.Queues.QueueClient(Azurite.ConnectionString, queueName).DeleteIfExistsAsync();
     }
 
     [Fact]
@@ -178,6 +205,42 @@ public sealed class LabelWorkerTests
         Assert.Equal(8, records.Count);
         Assert.Equal(paths[4..].Order(StringComparer.Ordinal), lookedUp.Order(StringComparer.Ordinal));
         Assert.Equal(etags, paths[..4].Select(p => records.Single(r => r.Image.Path == p).Image.ETag));
+    }
+
+    [Fact]
+    public async Task ChunkSentByReferenceIsLabeledFromItsRequestBlobAndOneWithoutItsBlobIsDeadLettered()
+    {
+        var store = Azurite.IsolatedStore();
+        await TestModels.PublishAsync(store, TestModels.V1);
+        var settings = WorkerHost.Settings("by-reference");
+        var queues = WorkerHost.InProcessQueues(settings);
+        string batch = TestPipeline.NewBatch("byref");
+        string[] paths = await TestPipeline.UploadPhotosAsync(store, batch, 5);
+        string[] etags = await Task.WhenAll(paths.Select(async p => (await store.GetEntryAsync(PipelineNames.IncomingContainer, p))!.ETag));
+        var file = new AlexNet.Pipeline.Orchestrations.ChunkRequestFile(batch, "c000", PipelineNames.IncomingContainer, paths, etags);
+        await store.UploadAsync(
+            PipelineNames.RunsContainer, PipelineNames.ChunkRequestBlob(batch, "c000"),
+            BinaryData.FromBytes(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(file, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))));
+        LabelRequest stored = TestPipeline.Chunk(batch, "c000", []) with { PathsInChunkRequest = true };
+        LabelRequest lost = TestPipeline.Chunk(batch, "c001", []) with { PathsInChunkRequest = true };
+        await TestPipeline.SendAsync(queues.GetQueue("by-reference"), stored, lost);
+
+        await using (var worker = await WorkerHost.StartAsync(settings, store, queues))
+        {
+            await TestPipeline.EventuallyAsync(() => Task.FromResult(queues.Queue("by-reference").Log.Count == 2), Patience, "both messages to be settled");
+        }
+
+        RecordingQueue queue = queues.Queue("by-reference");
+        Assert.Equal([Settlement.Completed], queue.Of(TestPipeline.Message(stored).MessageId));
+        var dead = Assert.Single(await DeadLettersAsync(queues.GetQueue("by-reference")));
+        Assert.Equal(TestPipeline.Message(lost).MessageId, dead.MessageId);
+        Assert.Contains($"runs/{PipelineNames.ChunkRequestBlob(batch, "c001")}, which does not exist", dead.DeadLetterReason, StringComparison.Ordinal);
+        List<LabelRecord> records = await TestPipeline.LabelRecordsAsync(store, batch);
+        Assert.Equal(paths.Order(StringComparer.Ordinal), records.Select(r => r.Image.Path).Order(StringComparer.Ordinal));
+        Assert.Equal(etags, paths.Select(p => records.Single(r => r.Image.Path == p).Image.ETag));
+        var marker = await store.DownloadAsync(PipelineNames.RunsContainer, PipelineNames.ChunkDoneBlob(batch, "c000"));
+        Assert.Equal(5, ContractSerializer.FromBinary<ChunkDone>(marker!.Content).Labeled);
+        Assert.Null(await store.GetEntryAsync(PipelineNames.RunsContainer, PipelineNames.ChunkDoneBlob(batch, "c001")));
     }
 
     [Fact]

@@ -53,6 +53,10 @@ public static class PipelineNames
 /// look-up of the image (one storage request per image) and labels that version, or finds it labeled already; an image
 /// changed since has an upload event of its own. Ignored unless it has exactly one entry per path.
 /// </param>
+/// <param name="PathsInChunkRequest">
+/// True when the message carries no paths because they would not fit in it (a large chunk, long names): the worker
+/// reads them, with their ETags, from the chunk's request blob <c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.request.json</c>.
+/// </param>
 public sealed record LabelRequest(
     string Batch,
     string Chunk,
@@ -61,9 +65,17 @@ public sealed record LabelRequest(
     DateTimeOffset RequestedAt,
     string? CropMode = null,
     string? TraceParent = null,
-    IReadOnlyList<string>? ETags = null)
+    IReadOnlyList<string>? ETags = null,
+    bool PathsInChunkRequest = false)
 {
     public const string Subject = "label";
+
+    /// <summary>
+    /// The largest body sent with its paths inline. A Storage Queue message holds 64 KB of text, and the body reaches it
+    /// base64-encoded twice (in the envelope, then the message: 16/9 as long); Service Bus standard holds 256 KB. A larger
+    /// chunk sends its paths by reference.
+    /// </summary>
+    public const int MaxInlineBodyBytes = 32 * 1024;
 
     /// <summary>Chunks the upload trigger sends for single images; they have no completion marker to wait for.</summary>
     public const string IngestChunkPrefix = "ingest-";

@@ -66,6 +66,14 @@ public sealed partial class StorageWorkQueue : IWorkQueue
         {
             ArgumentException.ThrowIfNullOrEmpty(message.MessageId);
             var body = StorageQueueEnvelope.From(message).Serialize();
+            // The clients send base64 (as the Functions queue trigger expects), so the service sees 4/3 of the envelope.
+            int encoded = (body.ToMemory().Length + 2) / 3 * 4;
+            if (encoded > queue.MessageMaxBytes)
+            {
+                throw new ArgumentException(
+                    $"Message {message.MessageId} is {encoded} bytes in base64 on queue {Name}; a Storage Queue message holds at most {queue.MessageMaxBytes}.",
+                    nameof(messages));
+            }
             await WithQueueAsync(queue, () => queue.SendMessageAsync(body, TimeSpan.Zero, NeverExpires, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
     }

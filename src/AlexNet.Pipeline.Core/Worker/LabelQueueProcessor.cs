@@ -7,6 +7,7 @@ using AlexNet.Model.Inference;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Labeling;
 using AlexNet.Pipeline.Messaging;
+using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -65,17 +66,42 @@ public sealed partial class LabelQueueProcessor
         logger = loggers.CreateLogger<LabelQueueProcessor>();
     }
 
+    /// <summary>How long a receive that tops up a round waits: the messages taken so far are not kept waiting.</summary>
+    public static readonly TimeSpan TopUpWait = TimeSpan.FromMilliseconds(100);
+
     public IWorkQueue Queue { get; }
 
     public ModelHolder Models => models;
 
-    /// <summary>Waits up to <c>Worker:ReceiveWait</c> for messages and takes up to <c>Worker:MaxMessagesPerReceive</c>; records whether the queue answered.</summary>
+    /// <summary>
+    /// Waits up to <c>Worker:ReceiveWait</c> for messages and takes up to <c>Worker:MaxMessagesPerReceive</c>; while the
+    /// round holds fewer images than one forward batch (<c>Worker:BatchSize</c>) and the queue gives full pages, takes
+    /// more at once, so a stream of single-image upload messages is labeled in full batches rather than a few at a time.
+    /// Records whether the queue answered.
+    /// </summary>
     public async Task<IReadOnlyList<ReceivedMessage>> ReceiveAsync(CancellationToken cancellationToken = default)
     {
         try
         {
-            IReadOnlyList<ReceivedMessage> messages = await Queue.ReceiveAsync(options.MaxMessagesPerReceive, options.ReceiveWait, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<ReceivedMessage> page = await Queue.ReceiveAsync(options.MaxMessagesPerReceive, options.ReceiveWait, cancellationToken).ConfigureAwait(false);
             health.Succeeded(Queue.Name);
+            var messages = new List<ReceivedMessage>(page);
+            int images = page.Sum(ImageCount);
+            while (page.Count == options.MaxMessagesPerReceive && images < options.BatchSize && messages.Count < options.BatchSize)
+            {
+                try
+                {
+                    page = await Queue.ReceiveAsync(options.MaxMessagesPerReceive, TopUpWait, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception error)
+                {
+                    // The messages in hand go ahead (or, when stopping, are abandoned by the round): none waits for a lock to lapse.
+                    LogTopUpStopped(logger, error, Queue.Name, messages.Count);
+                    break;
+                }
+                messages.AddRange(page);
+                images += page.Sum(ImageCount);
+            }
             return messages;
         }
         catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -98,19 +124,20 @@ public sealed partial class LabelQueueProcessor
             return LabelRoundResult.Empty;
 
         var tally = new Tally();
-        var valid = new List<(ReceivedMessage Message, ValidLabelRequest Request)>();
+        var read = new List<(ReceivedMessage Message, ValidLabelRequest Request)>();
         DateTimeOffset now = time.GetUtcNow();
         foreach (ReceivedMessage message in messages)
         {
             telemetry.RecordLag(now - message.EnqueuedAt);
             var (request, error) = LabelRequestReader.Read(message.Body, options.CropMode);
             if (request is not null)
-                valid.Add((message, request));
+                read.Add((message, request));
             else
                 await DeadLetterAsync(message, $"invalid label request: {error}", tally).ConfigureAwait(false);
         }
 
-        await using var renewer = new MessageLockRenewer(Queue, valid.Select(v => v.Message), options.LockRenewInterval, time, logger);
+        await using var renewer = new MessageLockRenewer(Queue, read.Select(v => v.Message), options.LockRenewInterval, time, logger);
+        var valid = await WithPathsAsync(read, renewer, tally).ConfigureAwait(false);
         var groups = valid.GroupBy(v => (v.Request.Request.Batch, v.Request.CropMode)).ToList();
         foreach (var group in groups)
         {
@@ -125,6 +152,70 @@ public sealed partial class LabelQueueProcessor
             await RunGroupAsync(group.Key.Batch, group.Key.CropMode, members, renewer, tally, abort).ConfigureAwait(false);
         }
         return tally.Result();
+    }
+
+    /// <summary>Images a message asks for: its paths, a full batch for one sent by reference, 1 for poison (dead-lettered soon).</summary>
+    private int ImageCount(ReceivedMessage message)
+    {
+        ValidLabelRequest? valid = LabelRequestReader.Read(message.Body, options.CropMode).Request;
+        return valid is null ? 1 : valid.Request.PathsInChunkRequest ? options.BatchSize : Math.Max(valid.Request.Paths.Count, 1);
+    }
+
+    /// <summary>
+    /// The requests with their paths: those sent by reference get them from their chunk request blob. A blob that is
+    /// missing or does not match its message makes the message poison; one that cannot be read now abandons it.
+    /// </summary>
+    private async Task<List<(ReceivedMessage Message, ValidLabelRequest Request)>> WithPathsAsync(
+        List<(ReceivedMessage Message, ValidLabelRequest Request)> read, MessageLockRenewer renewer, Tally tally)
+    {
+        var resolved = await Task.WhenAll(read.Select(async item =>
+        {
+            LabelRequest request = item.Request.Request;
+            if (!request.PathsInChunkRequest)
+                return (item, (string?)null, (Exception?)null);
+            string name = PipelineNames.ChunkRequestBlob(request.Batch, request.Chunk);
+            try
+            {
+                BlobDownload? download = await store.DownloadAsync(PipelineNames.RunsContainer, name, CancellationToken.None).ConfigureAwait(false);
+                if (download is null)
+                    return (item, $"its paths are in runs/{name}, which does not exist", null);
+                ChunkRequestFile? file = JsonSerializer.Deserialize(download.Content.ToMemory().Span, LabelBatchJsonContext.Default.ChunkRequestFile);
+                if (file is null)
+                    return (item, $"runs/{name} is empty", null);
+                var (withPaths, error) = LabelRequestReader.WithPaths(request, file);
+                return withPaths is null
+                    ? (item, $"runs/{name}: {error}", null)
+                    : ((item.Message, item.Request with { Request = withPaths }), null, null);
+            }
+            catch (JsonException error)
+            {
+                return (item, $"runs/{name} is not a chunk request: {error.Message}", null);
+            }
+            catch (Exception error)
+            {
+                return (item, null, error);
+            }
+        })).ConfigureAwait(false);
+
+        var valid = new List<(ReceivedMessage Message, ValidLabelRequest Request)>();
+        foreach (var (item, poison, failure) in resolved)
+        {
+            if (poison is not null)
+            {
+                await renewer.ReleaseAsync(item.Message).ConfigureAwait(false);
+                await DeadLetterAsync(item.Message, $"invalid label request: {poison}", tally).ConfigureAwait(false);
+            }
+            else if (failure is not null)
+            {
+                LogPathsUnread(logger, failure, item.Message.MessageId, item.Request.Request.Batch, item.Request.Request.Chunk);
+                await AbandonAsync(renewer, item.Message, tally).ConfigureAwait(false);
+            }
+            else
+            {
+                valid.Add(item);
+            }
+        }
+        return valid;
     }
 
     private async Task RunGroupAsync(
@@ -178,8 +269,11 @@ public sealed partial class LabelQueueProcessor
 
         double seconds = time.GetElapsedTime(started).TotalSeconds;
         var counts = Count(images, outcomes);
-        foreach (var (message, request) in members)
-            await SettleAsync(message, request.Request, outcomes, modelVersion, seconds, renewer, tally).ConfigureAwait(false);
+        // Settled side by side: a round of single-image upload messages is as many queue calls as images.
+        await Parallel.ForEachAsync(
+            members, new ParallelOptions { MaxDegreeOfParallelism = options.WriteParallelism },
+            async (member, _) => await SettleAsync(member.Message, member.Request.Request, outcomes, modelVersion, seconds, renewer, tally).ConfigureAwait(false))
+            .ConfigureAwait(false);
 
         seconds = time.GetElapsedTime(started).TotalSeconds;
         telemetry.RecordRun(counts.Labeled, counts.AlreadyLabeled, counts.Rejected, counts.Failed, seconds);
@@ -412,6 +506,12 @@ public sealed partial class LabelQueueProcessor
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Chunk marker of batch {Batch}, chunk {Chunk} could not be written; abandoning the message")]
     private static partial void LogMarkerFailed(ILogger logger, Exception error, string batch, string chunk);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} (batch {Batch}, chunk {Chunk}) abandoned: its chunk request blob could not be read")]
+    private static partial void LogPathsUnread(ILogger logger, Exception error, string messageId, string batch, string chunk);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Topping up a round from {Queue} stopped; going ahead with {Messages} message(s)")]
+    private static partial void LogTopUpStopped(ILogger logger, Exception error, string queue, int messages);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not {Action} message {MessageId}; it will be delivered again")]
     private static partial void LogSettleFailed(ILogger logger, Exception error, string action, string messageId);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using AlexNet.Model.Inference;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Labeling;
+using AlexNet.Pipeline.Orchestrations;
 
 namespace AlexNet.Pipeline.Worker;
 
@@ -45,16 +46,35 @@ public static class LabelRequestReader
             return (null, $"chunk id '{request.Chunk}' must be 1-128 letters, digits, '-', '_' or '.'");
         if (!IsContainerName(request.Container))
             return (null, $"container '{request.Container}' is not a valid container name (3-63 lowercase letters, digits and single hyphens)");
-        foreach (string? path in request.Paths)
-        {
-            if (path is null || !IsBlobPath(path))
-                return (null, $"path '{path}' is not a valid blob path (1-{MaxPathLength} characters, '/'-separated, no empty, '.' or '..' segments)");
-        }
+        if (request.PathsInChunkRequest && (request.IsIngest || request.Paths.Count > 0))
+            return (null, "a request whose paths are in its chunk request blob must be an orchestration chunk and carry no paths itself");
+        if (PathError(request.Paths) is { } pathError)
+            return (null, pathError);
 
         CropMode? cropMode = ParseCropMode(request.CropMode, defaultCropMode);
         if (cropMode is null)
             return (null, $"crop mode '{request.CropMode}' is not 'center' or 'ten-crop'");
         return (new ValidLabelRequest(request, cropMode.Value), null);
+    }
+
+    /// <summary>
+    /// A request sent by reference with the paths and ETags of its chunk request blob, or why that blob cannot stand in
+    /// for the message (then the request is poison).
+    /// </summary>
+    public static (LabelRequest? Request, string? Error) WithPaths(LabelRequest request, ChunkRequestFile file)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(file);
+        if (file.Batch != request.Batch || file.Chunk != request.Chunk || file.Container != request.Container)
+        {
+            return (null, $"chunk request blob names batch '{file.Batch}', chunk '{file.Chunk}', container '{file.Container}', "
+                + $"not the message's '{request.Batch}', '{request.Chunk}', '{request.Container}'");
+        }
+        if (file.Paths is null)
+            return (null, "chunk request blob has no paths");
+        if (PathError(file.Paths) is { } error)
+            return (null, error);
+        return (request with { Paths = file.Paths, ETags = file.ETags, PathsInChunkRequest = false }, null);
     }
 
     /// <summary><c>center</c> (or <c>centre</c>) and <c>ten-crop</c> (or <c>tencrop</c>, <c>10-crop</c>); null for anything else.</summary>
@@ -66,6 +86,16 @@ public static class LabelRequestReader
             "ten-crop" or "tencrop" or "10-crop" => CropMode.TenCrop,
             _ => null,
         };
+
+    private static string? PathError(IEnumerable<string?> paths)
+    {
+        foreach (string? path in paths)
+        {
+            if (path is null || !IsBlobPath(path))
+                return $"path '{path}' is not a valid blob path (1-{MaxPathLength} characters, '/'-separated, no empty, '.' or '..' segments)";
+        }
+        return null;
+    }
 
     private static bool IsSegment(string value) =>
         value.Length is > 0 and <= 128 && value is not "." and not ".." && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');

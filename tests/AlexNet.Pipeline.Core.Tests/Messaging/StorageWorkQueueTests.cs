@@ -62,6 +62,22 @@ public sealed class StorageWorkQueueTests : WorkQueueContract, IClassFixture<Azu
     }
 
     [Fact]
+    public async Task ALabelRequestAtTheInlineLimitFitsAndAMessageTooLargeForTheServiceIsRefusedByName()
+    {
+        var atLimit = new OutgoingMessage("at-limit", BinaryData.FromBytes(new byte[AlexNet.Pipeline.Contracts.LabelRequest.MaxInlineBodyBytes]));
+        var tooLarge = new OutgoingMessage("too-large", BinaryData.FromBytes(new byte[48 * 1024]));
+
+        await Queue.SendAsync([atLimit]);
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Queue.SendAsync([tooLarge]));
+
+        Assert.Contains("Message too-large is", error.Message, StringComparison.Ordinal);
+        Assert.Contains("holds at most 65536", error.Message, StringComparison.Ordinal);
+        var received = Assert.Single(await ReceiveAsync(1));
+        Assert.Equal(("at-limit", AlexNet.Pipeline.Contracts.LabelRequest.MaxInlineBodyBytes), (received.MessageId, received.Body.ToMemory().Length));
+        await Queue.CompleteAsync(received);
+    }
+
+    [Fact]
     public async Task MessagesWrittenByOtherToolsAreReceivedAsBareBodies()
     {
         var foreign = client.GetQueueClient(QueueName);

@@ -11,7 +11,8 @@ namespace AlexNet.Pipeline.Orchestrations;
 /// <summary>
 /// Sends one <see cref="LabelRequest"/> per chunk on the label queue, with the paths read from the chunk's request
 /// blob. The first send of a chunk has MessageId <c>MessageId(batch, chunk)</c>, so a repeated run of this activity
-/// is dropped by duplicate detection; a resend adds its attempt number, so it is not.
+/// is dropped by duplicate detection; a resend adds its attempt number, so it is not. A chunk whose paths would make
+/// the message too large for the queue is sent by reference (<see cref="LabelRequest.PathsInChunkRequest"/>).
 /// </summary>
 [DurableTask(OrchestrationNames.SendChunks)]
 public sealed class SendChunksActivity(IBlobStore store, IWorkQueueFactory queues, TimeProvider time, ILogger<SendChunksActivity> logger)
@@ -37,10 +38,13 @@ public sealed class SendChunksActivity(IBlobStore store, IWorkQueueFactory queue
         var messages = requests.Select(request =>
         {
             var message = new LabelRequest(request.Batch, request.Chunk, request.Container, request.Paths, now, input.CropMode, traceParent, request.ETags);
+            BinaryData body = ContractSerializer.ToBinary(message);
+            if (body.ToMemory().Length > LabelRequest.MaxInlineBodyBytes)
+                body = ContractSerializer.ToBinary(message with { Paths = [], ETags = null, PathsInChunkRequest = true });
             string id = input.Attempt == 0
                 ? PipelineNames.MessageId(request.Batch, request.Chunk)
                 : PipelineNames.MessageId(request.Batch, request.Chunk, $"resend-{input.Attempt}");
-            return new OutgoingMessage(id, ContractSerializer.ToBinary(message), LabelRequest.Subject, request.Batch);
+            return new OutgoingMessage(id, body, LabelRequest.Subject, request.Batch);
         }).ToArray();
 
         await queues.GetQueue(PipelineNames.LabelQueue).SendAsync(messages).ConfigureAwait(false);
