@@ -6,6 +6,7 @@ using AlexNet.Model.Inference;
 using AlexNet.Model.Network;
 using AlexNet.Model.Packaging;
 using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Ingest;
 using AlexNet.Pipeline.Labeling;
 using AlexNet.Pipeline.Models;
 using AlexNet.Pipeline.Orchestrations;
@@ -18,11 +19,16 @@ namespace AlexNet.Cli.Pipeline;
 /// The local pipeline against <c>alexnet label</c> on the same images and model, side by side in one process:
 /// first the labeling engine straight from a folder into a folder, then the same files uploaded to
 /// <c>incoming/&lt;batch&gt;/</c> and labeled through the LabelBatch orchestration, the label queue and the worker.
-/// Pipeline time runs from the orchestration's start to its completion (uploads are the data team's time).
+/// Pipeline time runs from the orchestration's start to its completion (uploads are the data team's time). Then the
+/// upload stream: the same files under a new batch, one ingest message each, as uploads arrive day to day.
 /// </summary>
-internal sealed class PipelineBench(IBlobStore store, ModelRegistry models, IOrchestrationClient orchestrations, TimeProvider time, TextWriter output)
+internal sealed class PipelineBench(IBlobStore store, ModelRegistry models, IOrchestrationClient orchestrations, IngestSweeper sweeper, TimeProvider time, TextWriter output)
 {
-    public sealed record Result(int Images, int BatchSize, int ChunkSize, double LabelImagesPerSecond, double PipelineImagesPerSecond, double Ratio, string Model, DateTimeOffset MeasuredAt);
+    private static readonly TimeSpan UploadStreamTimeout = TimeSpan.FromMinutes(10);
+
+    public sealed record Result(
+        int Images, int BatchSize, int ChunkSize, double LabelImagesPerSecond, double PipelineImagesPerSecond, double Ratio,
+        double UploadStreamImagesPerSecond, double UploadStreamRatio, string Model, DateTimeOffset MeasuredAt);
 
     public async Task<int> RunAsync(int count, int batchSize, int chunkSize, bool json, CancellationToken cancellationToken)
     {
@@ -59,8 +65,14 @@ internal sealed class PipelineBench(IBlobStore store, ModelRegistry models, IOrc
                 ?? throw new CliException($"pipeline batch {batch} wrote no summary");
             var labeled = JsonSerializer.Deserialize(summary.Content.ToMemory().Span, LabelJsonContext.Default.BatchSummary)!.Labeled;
             double pipelineRate = labeled / clock.Elapsed.TotalSeconds;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"pipeline batch: {labeled} images in {clock.Elapsed.TotalSeconds:F1} s, {pipelineRate:F1} img/s"));
 
-            var result = new Result(count, batchSize, chunkSize, labelRate, pipelineRate, pipelineRate / labelRate, package.Manifest.Version, time.GetUtcNow());
+            double streamRate = await UploadStreamAsync(images, batch + "-uploads", count, cancellationToken);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"upload stream: {count} images, {streamRate:F1} img/s"));
+
+            var result = new Result(
+                count, batchSize, chunkSize, labelRate, pipelineRate, pipelineRate / labelRate, streamRate, streamRate / labelRate,
+                package.Manifest.Version, time.GetUtcNow());
             if (json)
             {
                 output.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
@@ -71,6 +83,8 @@ internal sealed class PipelineBench(IBlobStore store, ModelRegistry models, IOrc
                 table.AddRow("alexnet label (folder to folder)", string.Create(CultureInfo.InvariantCulture, $"{labelRate:F1} img/s"));
                 table.AddRow("pipeline (orchestration, queue, worker, Azurite)", string.Create(CultureInfo.InvariantCulture, $"{pipelineRate:F1} img/s ({labeled} labeled in {clock.Elapsed.TotalSeconds:F1} s)"));
                 table.AddRow("ratio pipeline / label (target >= 0.80)", result.Ratio.ToString("F3", CultureInfo.InvariantCulture));
+                table.AddRow("upload stream (ingest sweep, one message per image, worker)", string.Create(CultureInfo.InvariantCulture, $"{streamRate:F1} img/s"));
+                table.AddRow("ratio upload stream / label", result.UploadStreamRatio.ToString("F3", CultureInfo.InvariantCulture));
                 CliConsole.For(output).Write(table);
             }
             return labeled == count ? 0 : CliApplication.Failure;
@@ -80,6 +94,41 @@ internal sealed class PipelineBench(IBlobStore store, ModelRegistry models, IOrc
             if (Directory.Exists(work))
                 Directory.Delete(work, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The other way in: the same files uploaded under a new batch, each ingested as a message of its own (the sweep
+    /// standing in for the upload events) and labeled by the worker. Timed from the first sweep to the last record.
+    /// </summary>
+    private async Task<double> UploadStreamAsync(string images, string batch, int count, CancellationToken cancellationToken)
+    {
+        await Parallel.ForEachAsync(Directory.GetFiles(images), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (file, ct) =>
+            await store.CreateIfAbsentAsync(PipelineNames.IncomingContainer, $"{batch}/{Path.GetFileName(file)}", BinaryData.FromBytes(await File.ReadAllBytesAsync(file, ct)), "image/jpeg", ct));
+
+        var clock = Stopwatch.StartNew();
+        while ((await sweeper.SweepAsync(cancellationToken)).Incomplete)
+        {
+        }
+        int records;
+        while ((records = await CountRecordsAsync(batch, cancellationToken)) < count)
+        {
+            if (clock.Elapsed > UploadStreamTimeout)
+                throw new CliException($"upload stream: {records} of {count} images labeled after {UploadStreamTimeout.TotalMinutes:F0} minutes");
+            await Task.Delay(TimeSpan.FromMilliseconds(250), time, cancellationToken);
+        }
+        clock.Stop();
+        return count / clock.Elapsed.TotalSeconds;
+    }
+
+    private async Task<int> CountRecordsAsync(string batch, CancellationToken cancellationToken)
+    {
+        int records = 0;
+        await foreach (BlobEntry entry in store.ListAsync(LabelPaths.LabelsContainer, batch + "/", cancellationToken))
+        {
+            if (!LabelPaths.IsBatchFile(batch, entry.Name))
+                records++;
+        }
+        return records;
     }
 
     /// <summary>The promoted model; with none promoted, a random-weight 64x64 network is published and promoted (speed does not depend on the weights).</summary>
