@@ -208,6 +208,46 @@ public sealed class LabelWorkerTests
     }
 
     [Fact]
+    public async Task ImagesListedWithoutARecordAreLabeledWithoutARecordLookUpAndAStaleListingWritesNoDuplicate()
+    {
+        var store = new InstrumentedBlobStore(Azurite.IsolatedStore());
+        await TestModels.PublishAsync(store, TestModels.V1);
+        var settings = WorkerHost.Settings("unrecorded");
+        var queues = WorkerHost.InProcessQueues(settings);
+        string batch = TestPipeline.NewBatch("unrec");
+        string[] paths = await TestPipeline.UploadPhotosAsync(store, batch, 6);
+        string[] etags = await Task.WhenAll(paths.Select(async p => (await store.GetEntryAsync(PipelineNames.IncomingContainer, p))!.ETag));
+
+        // First round: paths[0..2] labeled the usual way, so they have records.
+        await TestPipeline.SendAsync(queues.GetQueue("unrecorded"), TestPipeline.Chunk(batch, "c000", paths[..2]) with { ETags = etags[..2] });
+        await using (var worker = await WorkerHost.StartAsync(settings, store, queues))
+        {
+            await TestPipeline.EventuallyAsync(() => Task.FromResult(queues.Queue("unrecorded").CompletedCount == 1), Patience, "the first message to be completed");
+
+            // Then a chunk listed when none of its images had a record: stale for paths[0..2], true for the rest.
+            var lookedUp = new System.Collections.Concurrent.ConcurrentBag<string>();
+            store.Fail = call =>
+            {
+                if (call.Operation == "Download" && call.Container == LabelPaths.LabelsContainer)
+                    lookedUp.Add(call.Name);
+                return false;
+            };
+            LabelRequest listed = TestPipeline.Chunk(batch, "c001", paths) with { ETags = etags, Recorded = [.. paths.Select(_ => false)] };
+            await TestPipeline.SendAsync(queues.GetQueue("unrecorded"), listed);
+            await TestPipeline.EventuallyAsync(() => Task.FromResult(queues.Queue("unrecorded").CompletedCount == 2), Patience, "the listed chunk to be completed");
+
+            // Only the two stale ones were read, after their conditional create failed.
+            Assert.Equal(paths[..2].Select(p => TestPipeline.RecordName(batch, p)).Order(StringComparer.Ordinal), lookedUp.Order(StringComparer.Ordinal));
+        }
+
+        Assert.Equal(6, (await TestPipeline.LabelRecordsAsync(store, batch)).Count);
+        Assert.All(paths, path => Assert.Equal(1, store.WritesOf(LabelPaths.LabelsContainer, TestPipeline.RecordName(batch, path))));
+        var marker = await store.DownloadAsync(PipelineNames.RunsContainer, PipelineNames.ChunkDoneBlob(batch, "c001"));
+        ChunkDone done = ContractSerializer.FromBinary<ChunkDone>(marker!.Content);
+        Assert.Equal((6, 4, 2), (done.Images, done.Labeled, done.AlreadyLabeled));
+    }
+
+    [Fact]
     public async Task ChunkSentByReferenceIsLabeledFromItsRequestBlobAndOneWithoutItsBlobIsDeadLettered()
     {
         var store = Azurite.IsolatedStore();

@@ -53,6 +53,11 @@ public static class PipelineNames
 /// look-up of the image (one storage request per image) and labels that version, or finds it labeled already; an image
 /// changed since has an upload event of its own. Ignored unless it has exactly one entry per path.
 /// </param>
+/// <param name="Recorded">
+/// Optional, one per path: whether the image had a label record when the batch was listed. The worker skips its
+/// record look-up (one storage request per image) for an image listed without one; a record written since is still
+/// found, by the conditional create that then fails. Ignored unless it has exactly one entry per path.
+/// </param>
 /// <param name="PathsInChunkRequest">
 /// True when the message carries no paths because they would not fit in it (a large chunk, long names): the worker
 /// reads them, with their ETags, from the chunk's request blob <c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.request.json</c>.
@@ -66,7 +71,8 @@ public sealed record LabelRequest(
     string? CropMode = null,
     string? TraceParent = null,
     IReadOnlyList<string>? ETags = null,
-    bool PathsInChunkRequest = false)
+    bool PathsInChunkRequest = false,
+    IReadOnlyList<bool>? Recorded = null)
 {
     public const string Subject = "label";
 

@@ -16,6 +16,12 @@ public sealed record ImageRef(string Container, string Path, long Size, string E
 
     public string RecordKey => RecordPath ?? Path;
 
+    /// <summary>
+    /// True when the batch listing showed no label record for this image: the engine skips its record look-up and
+    /// creates the record create-if-absent, so one written since is still found (the create fails, then it is read).
+    /// </summary>
+    public bool NoRecordListed { get; init; }
+
     /// <summary>A blob of the upload layout <c>&lt;batch&gt;/&lt;path&gt;</c>, with its record path relative to the batch.</summary>
     public static ImageRef ForBatchBlob(string batch, string container, string name, long size, string etag) =>
         new(container, name, size, etag) { RecordPath = LabelPaths.RelativeToBatch(batch, name) };

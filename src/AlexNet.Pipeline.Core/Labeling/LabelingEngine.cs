@@ -211,7 +211,7 @@ public sealed partial class LabelingEngine(
         try
         {
             string modelVersion = classifier.Manifest.Version;
-            var existing = await ReadRecordAsync(batch, image.RecordKey, token).ConfigureAwait(false);
+            var existing = image.NoRecordListed ? null : await ReadRecordAsync(batch, image.RecordKey, token).ConfigureAwait(false);
             if (existing is { Record: var seen } && seen.Image.ETag == image.ETag && seen.Model.Version == modelVersion)
                 return new ItemResult(image, LabelOutcome.AlreadyLabeled);
 

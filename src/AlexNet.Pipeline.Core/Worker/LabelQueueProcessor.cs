@@ -239,7 +239,7 @@ public sealed partial class LabelQueueProcessor
             var engine = new LabelingEngine(lease.Classifier, store, decoder, options.ToLabelingOptions(cropMode), time, loggers.CreateLogger<LabelingEngine>());
             var found = Channel.CreateUnbounded<ImageRef>(new UnboundedChannelOptions { SingleReader = true });
             using var lookupsDone = CancellationTokenSource.CreateLinkedTokenSource(abort);
-            Task lookups = LookUpAsync(batch, images, ListedETags(members), found.Writer, outcomes, lookupsDone.Token);
+            Task lookups = LookUpAsync(batch, images, ListedImages(members), found.Writer, outcomes, lookupsDone.Token);
             try
             {
                 LabelRunResult result = await engine.RunAsync(batch, new BlobImageSource(store, members[0].Request.Request.Container), found.Reader.ReadAllAsync(abort), null, abort)
@@ -288,27 +288,32 @@ public sealed partial class LabelQueueProcessor
     }
 
     /// <summary>
-    /// The ETags the requests carry (from the batch listing or the upload event), by image; an image that two requests
-    /// name with different ETags is left out, so it is looked up.
+    /// What the requests say of each image (from the batch listing or the upload event): its ETag, and whether it had
+    /// no label record. An image that two requests name with different ETags gets none, so it is looked up; one that
+    /// any request does not list as record-less keeps its record look-up.
     /// </summary>
-    private static Dictionary<(string Container, string Path), string?> ListedETags(List<(ReceivedMessage Message, ValidLabelRequest Request)> members)
+    private static Dictionary<(string Container, string Path), Listed> ListedImages(List<(ReceivedMessage Message, ValidLabelRequest Request)> members)
     {
-        var listed = new Dictionary<(string Container, string Path), string?>();
+        var listed = new Dictionary<(string Container, string Path), Listed>();
         foreach (var (_, valid) in members)
         {
             LabelRequest request = valid.Request;
-            if (request.ETags is not { } etags || etags.Count != request.Paths.Count)
-                continue;
-            for (int i = 0; i < etags.Count; i++)
+            bool hasETags = request.ETags is { } etags && etags.Count == request.Paths.Count;
+            bool hasRecorded = request.Recorded is { } recorded && recorded.Count == request.Paths.Count;
+            for (int i = 0; i < request.Paths.Count; i++)
             {
                 var key = (request.Container, request.Paths[i]);
-                string? etag = string.IsNullOrEmpty(etags[i]) ? null : etags[i];
-                if (!listed.TryAdd(key, etag) && listed[key] != etag)
-                    listed[key] = null;
+                string? etag = hasETags && !string.IsNullOrEmpty(request.ETags![i]) ? request.ETags[i] : null;
+                var entry = new Listed(etag, hasRecorded && !request.Recorded![i]);
+                if (listed.TryGetValue(key, out Listed? seen))
+                    entry = new Listed(seen.ETag == etag ? etag : null, seen.NoRecord && entry.NoRecord);
+                listed[key] = entry;
             }
         }
         return listed;
     }
+
+    private sealed record Listed(string? ETag, bool NoRecord);
 
     /// <summary>
     /// Each image's version: the ETag its request carries, else its current entry (one request per image). The ETag lets
@@ -316,7 +321,7 @@ public sealed partial class LabelQueueProcessor
     /// </summary>
     private Task LookUpAsync(
         string batch,
-        List<(string Container, string Path)> images, IReadOnlyDictionary<(string Container, string Path), string?> listed,
+        List<(string Container, string Path)> images, IReadOnlyDictionary<(string Container, string Path), Listed> listed,
         ChannelWriter<ImageRef> found, ConcurrentDictionary<(string Container, string Path), ItemResult> outcomes, CancellationToken abort) =>
         Task.Run(async () =>
         {
@@ -325,9 +330,10 @@ public sealed partial class LabelQueueProcessor
                 await Parallel.ForEachAsync(images, new ParallelOptions { MaxDegreeOfParallelism = options.ReadParallelism, CancellationToken = abort }, async (image, ct) =>
                 {
                     var placeholder = ImageRef.ForBatchBlob(batch, image.Container, image.Path, 0, "");
-                    if (listed.GetValueOrDefault(image) is { } etag)
+                    if (listed.GetValueOrDefault(image) is { ETag: { } etag } known)
                     {
-                        await found.WriteAsync(ImageRef.ForBatchBlob(batch, image.Container, image.Path, 0, etag), ct).ConfigureAwait(false);
+                        var listedImage = ImageRef.ForBatchBlob(batch, image.Container, image.Path, 0, etag) with { NoRecordListed = known.NoRecord };
+                        await found.WriteAsync(listedImage, ct).ConfigureAwait(false);
                         return;
                     }
                     try

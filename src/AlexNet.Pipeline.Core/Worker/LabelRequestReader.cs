@@ -74,7 +74,7 @@ public static class LabelRequestReader
             return (null, "chunk request blob has no paths");
         if (PathError(file.Paths) is { } error)
             return (null, error);
-        return (request with { Paths = file.Paths, ETags = file.ETags, PathsInChunkRequest = false }, null);
+        return (request with { Paths = file.Paths, ETags = file.ETags, Recorded = file.Recorded, PathsInChunkRequest = false }, null);
     }
 
     /// <summary><c>center</c> (or <c>centre</c>) and <c>ten-crop</c> (or <c>tencrop</c>, <c>10-crop</c>); null for anything else.</summary>

@@ -61,6 +61,27 @@ public sealed class ListAndChunkActivityTests : IDisposable
         Assert.Null(await store.GetEntryAsync("runs", PipelineNames.ChunkDoneBlob("b", "c00002")));
     }
 
+    [Fact]
+    public async Task EachPathSaysWhetherItHadALabelRecordAndARecordWrittenSinceChangesNoChunk()
+    {
+        for (int i = 0; i < 4; i++)
+            await store.UploadAsync("incoming", $"b/{i}.jpg", BinaryData.FromBytes([1]));
+        await store.UploadAsync("labels", "b/1.jpg.json", BinaryData.FromString("{}"));
+        var input = new ListAndChunkInput("b", "incoming", "b/", 2);
+
+        await RunAsync(input);
+        Assert.Equal([false, true], (await RequestAsync("c00000")).Recorded);
+        Assert.Equal([false, false], (await RequestAsync("c00001")).Recorded);
+
+        // Records written by the worker since: the chunk holds the same images, so its request and marker stay.
+        await MarkDoneAsync("c00001");
+        await store.UploadAsync("labels", "b/2.jpg.json", BinaryData.FromString("{}"));
+        await store.UploadAsync("labels", "b/3.jpg.json", BinaryData.FromString("{}"));
+        await RunAsync(input);
+        Assert.Equal([false, false], (await RequestAsync("c00001")).Recorded);
+        Assert.NotNull(await store.GetEntryAsync("runs", PipelineNames.ChunkDoneBlob("b", "c00001")));
+    }
+
     public void Dispose()
     {
         services.Dispose();

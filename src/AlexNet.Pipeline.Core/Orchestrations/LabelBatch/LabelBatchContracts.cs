@@ -23,7 +23,18 @@ public sealed record ChunkPlan(int Images, int ChunkSize, int Chunks)
 
 /// <summary>The paths of one chunk: <c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.request.json</c>.</summary>
 /// <param name="ETags">The ETag of each path when the batch was listed (null in files written before they were kept).</param>
-public sealed record ChunkRequestFile(string Batch, string Chunk, string Container, IReadOnlyList<string> Paths, IReadOnlyList<string>? ETags = null);
+/// <param name="Recorded">
+/// Whether each path had a label record when the batch was listed (null in files written before they were kept).
+/// </param>
+public sealed record ChunkRequestFile(
+    string Batch, string Chunk, string Container, IReadOnlyList<string> Paths, IReadOnlyList<string>? ETags = null, IReadOnlyList<bool>? Recorded = null)
+{
+    /// <summary>The same images in the same versions: a request that differs only in <see cref="Recorded"/> (a hint) is not a new chunk.</summary>
+    public bool SameImages(ChunkRequestFile other) =>
+        other is not null && Batch == other.Batch && Chunk == other.Chunk && Container == other.Container
+        && Paths.SequenceEqual(other.Paths, StringComparer.Ordinal)
+        && (ETags ?? []).SequenceEqual(other.ETags ?? [], StringComparer.Ordinal);
+}
 
 public sealed record ListAndChunkInput(string Batch, string Container, string Prefix, int ChunkSize);
 

@@ -9,8 +9,10 @@ namespace AlexNet.Pipeline.Orchestrations;
 
 /// <summary>
 /// Lists the batch's images in name order, cuts them into chunks and writes one request blob per chunk with its
-/// paths. Returns only the <see cref="ChunkPlan"/>. Safe to run again: an unchanged chunk keeps its request and done
-/// marker; a chunk whose paths changed (the listing moved) gets the new request and loses its stale done marker.
+/// paths, their ETags and whether each had a label record (one listing of <c>labels/&lt;batch&gt;/</c>). Returns only
+/// the <see cref="ChunkPlan"/>. Safe to run again: a chunk of the same images keeps its request and done marker (even
+/// if records appeared since: that part is a hint); a chunk whose paths or versions changed gets the new request and
+/// loses its stale done marker.
 /// </summary>
 [DurableTask(OrchestrationNames.ListAndChunk)]
 public sealed class ListAndChunkActivity(IBlobStore store, ILogger<ListAndChunkActivity> logger) : TaskActivity<ListAndChunkInput, ChunkPlan>
@@ -27,15 +29,22 @@ public sealed class ListAndChunkActivity(IBlobStore store, ILogger<ListAndChunkA
         await foreach (BlobEntry entry in store.ListAsync(input.Container, input.Prefix).ConfigureAwait(false))
             entries.Add(entry);
 
+        // One listing of the batch's records (a page per 5,000) spares the worker a look-up per new image.
+        var records = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (BlobEntry entry in store.ListAsync(LabelPaths.LabelsContainer, input.Batch + "/").ConfigureAwait(false))
+            records.Add(entry.Name);
+
         BlobEntry[][] chunks = entries.Chunk(input.ChunkSize).ToArray();
         await Parallel.ForEachAsync(Enumerable.Range(0, chunks.Length), new ParallelOptions { MaxDegreeOfParallelism = WriteParallelism }, async (index, token) =>
         {
             string chunk = ChunkPlan.ChunkId(index);
-            var request = new ChunkRequestFile(input.Batch, chunk, input.Container, [.. chunks[index].Select(e => e.Name)], [.. chunks[index].Select(e => e.ETag)]);
+            var request = new ChunkRequestFile(
+                input.Batch, chunk, input.Container, [.. chunks[index].Select(e => e.Name)], [.. chunks[index].Select(e => e.ETag)],
+                [.. chunks[index].Select(e => records.Contains(LabelPaths.Record(input.Batch, LabelPaths.RelativeToBatch(input.Batch, e.Name))))]);
             byte[] content = JsonSerializer.SerializeToUtf8Bytes(request, LabelBatchJsonContext.Default.ChunkRequestFile);
             string name = PipelineNames.ChunkRequestBlob(input.Batch, chunk);
             BlobDownload? existing = await store.DownloadAsync(PipelineNames.RunsContainer, name, token).ConfigureAwait(false);
-            if (existing is not null && existing.Content.ToMemory().Span.SequenceEqual(content))
+            if (existing is not null && Read(existing) is { } previous && previous.SameImages(request))
                 return;
             await store.UploadAsync(PipelineNames.RunsContainer, name, BinaryData.FromBytes(content), "application/json", cancellationToken: token).ConfigureAwait(false);
             await store.DeleteAsync(PipelineNames.RunsContainer, PipelineNames.ChunkDoneBlob(input.Batch, chunk), token).ConfigureAwait(false);
@@ -43,5 +52,17 @@ public sealed class ListAndChunkActivity(IBlobStore store, ILogger<ListAndChunkA
 
         OrchestrationLog.Chunked(logger, input.Batch, entries.Count, chunks.Length, input.Container, input.Prefix);
         return new ChunkPlan(entries.Count, input.ChunkSize, chunks.Length);
+    }
+
+    private static ChunkRequestFile? Read(BlobDownload download)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(download.Content.ToMemory().Span, LabelBatchJsonContext.Default.ChunkRequestFile);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 }

@@ -37,10 +37,11 @@ public sealed class SendChunksActivity(IBlobStore store, IWorkQueueFactory queue
         string? traceParent = Activity.Current?.Id;
         var messages = requests.Select(request =>
         {
-            var message = new LabelRequest(request.Batch, request.Chunk, request.Container, request.Paths, now, input.CropMode, traceParent, request.ETags);
+            var message = new LabelRequest(
+                request.Batch, request.Chunk, request.Container, request.Paths, now, input.CropMode, traceParent, request.ETags, Recorded: request.Recorded);
             BinaryData body = ContractSerializer.ToBinary(message);
             if (body.ToMemory().Length > LabelRequest.MaxInlineBodyBytes)
-                body = ContractSerializer.ToBinary(message with { Paths = [], ETags = null, PathsInChunkRequest = true });
+                body = ContractSerializer.ToBinary(message with { Paths = [], ETags = null, Recorded = null, PathsInChunkRequest = true });
             string id = input.Attempt == 0
                 ? PipelineNames.MessageId(request.Batch, request.Chunk)
                 : PipelineNames.MessageId(request.Batch, request.Chunk, $"resend-{input.Attempt}");
