@@ -15,7 +15,8 @@ namespace AlexNet.Pipeline.Storage;
 /// The ETag is the file's length and modification time. Replacing writes of one blob are serialized
 /// within the process and each one moves the modification time forward, so a stale ETag never matches
 /// again. Conditional replaces from several processes on one folder are not serialized against each other;
-/// create-if-absent is atomic across processes (it links the finished file into place without overwrite).
+/// create-if-absent is atomic across processes on Linux (it hard-links the finished file into place, which fails if
+/// the name exists) and within the process elsewhere.
 /// Unlike Azure, a folder cannot hold both a blob <c>a</c> and a blob <c>a/b</c>.
 /// </remarks>
 public sealed partial class LocalFolderBlobStore : IBlobStore
@@ -140,9 +141,24 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
         {
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
 
-            // Without overwrite the move links the file into place and fails if the name exists, atomically.
-            File.Move(temp, target, overwrite: false);
-            return CreateOutcome.Created;
+            // The finished file is linked into place: atomic, and across processes.
+            if (HardLink.TryCreate(temp, target) is { } created)
+                return created ? CreateOutcome.Created : CreateOutcome.AlreadyExists;
+
+            // No links here: check and move under this process's lock of the blob (racing processes are not excluded).
+            var writeLock = LockFor(container, name);
+            await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (File.Exists(target))
+                    return CreateOutcome.AlreadyExists;
+                File.Move(temp, target, overwrite: false);
+                return CreateOutcome.Created;
+            }
+            finally
+            {
+                writeLock.Release();
+            }
         }
         catch (IOException) when (File.Exists(target))
         {
