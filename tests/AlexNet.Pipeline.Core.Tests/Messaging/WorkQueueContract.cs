@@ -103,11 +103,18 @@ public abstract class WorkQueueContract : IAsyncLifetime
 
         await Task.Delay(LockDuration / 2);
         await Queue.RenewLockAsync(message);
+        var renewed = System.Diagnostics.Stopwatch.StartNew();
 
         // From half the lock to 1.2 times it: past the original expiry, inside the renewed one.
         Assert.Empty(await Queue.ReceiveAsync(1, LockDuration * 0.7));
-        await Queue.CompleteAsync(message);
-        await AssertEmptyAsync(TimeSpan.FromMilliseconds(300));
+
+        // The renewed lock still holds, unless this machine stalled the test past it (seen once under full load:
+        // then completing would rightly fail, and the hidden message above is what this test is about).
+        if (renewed.Elapsed < LockDuration * 0.9)
+        {
+            await Queue.CompleteAsync(message);
+            await AssertEmptyAsync(TimeSpan.FromMilliseconds(300));
+        }
     }
 
     [ContractFact]
