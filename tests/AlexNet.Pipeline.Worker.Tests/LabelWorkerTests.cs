@@ -184,7 +184,7 @@ public sealed class LabelWorkerTests
         var queues = WorkerHost.InProcessQueues(settings);
         string batch = TestPipeline.NewBatch("etags");
         string[] paths = await TestPipeline.UploadPhotosAsync(store, batch, 8);
-        string[] etags = await Task.WhenAll(paths[..4].Select(async p => (await store.GetEntryAsync(PipelineNames.IncomingContainer, p))!.ETag));
+        string[] etags = await TestPipeline.ETagsAsync(store, paths[..4]);
         var lookedUp = new System.Collections.Concurrent.ConcurrentBag<string>();
         store.Fail = call =>
         {
@@ -216,7 +216,7 @@ public sealed class LabelWorkerTests
         var queues = WorkerHost.InProcessQueues(settings);
         string batch = TestPipeline.NewBatch("unrec");
         string[] paths = await TestPipeline.UploadPhotosAsync(store, batch, 6);
-        string[] etags = await Task.WhenAll(paths.Select(async p => (await store.GetEntryAsync(PipelineNames.IncomingContainer, p))!.ETag));
+        string[] etags = await TestPipeline.ETagsAsync(store, paths);
 
         // First round: paths[0..2] labeled the usual way, so they have records.
         await TestPipeline.SendAsync(queues.GetQueue("unrecorded"), TestPipeline.Chunk(batch, "c000", paths[..2]) with { ETags = etags[..2] });
@@ -256,7 +256,7 @@ public sealed class LabelWorkerTests
         var queues = WorkerHost.InProcessQueues(settings);
         string batch = TestPipeline.NewBatch("byref");
         string[] paths = await TestPipeline.UploadPhotosAsync(store, batch, 5);
-        string[] etags = await Task.WhenAll(paths.Select(async p => (await store.GetEntryAsync(PipelineNames.IncomingContainer, p))!.ETag));
+        string[] etags = await TestPipeline.ETagsAsync(store, paths);
         var file = new AlexNet.Pipeline.Orchestrations.ChunkRequestFile(batch, "c000", PipelineNames.IncomingContainer, paths, etags);
         await store.UploadAsync(
             PipelineNames.RunsContainer, PipelineNames.ChunkRequestBlob(batch, "c000"),

@@ -46,8 +46,7 @@ internal sealed class PipelineBench(IBlobStore store, ModelRegistry models, IOrc
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"alexnet label: {direct.Run.Statistics.Labeled} images in {direct.Run.Statistics.Seconds:F1} s, {labelRate:F1} img/s"));
 
             string batch = $"bench-{time.GetUtcNow():yyyyMMdd-HHmmss}";
-            await Parallel.ForEachAsync(Directory.GetFiles(images), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (file, ct) =>
-                await store.CreateIfAbsentAsync(PipelineNames.IncomingContainer, $"{batch}/{Path.GetFileName(file)}", BinaryData.FromBytes(await File.ReadAllBytesAsync(file, ct)), "image/jpeg", ct));
+            await UploadAsync(images, batch, cancellationToken);
 
             var clock = Stopwatch.StartNew();
             await orchestrations.StartLabelBatchAsync(new LabelBatchInput(batch, ChunkSize: chunkSize, PollSeconds: 1, ChunkTimeoutSeconds: 600), cancellationToken);
@@ -102,8 +101,7 @@ internal sealed class PipelineBench(IBlobStore store, ModelRegistry models, IOrc
     /// </summary>
     private async Task<double> UploadStreamAsync(string images, string batch, int count, CancellationToken cancellationToken)
     {
-        await Parallel.ForEachAsync(Directory.GetFiles(images), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (file, ct) =>
-            await store.CreateIfAbsentAsync(PipelineNames.IncomingContainer, $"{batch}/{Path.GetFileName(file)}", BinaryData.FromBytes(await File.ReadAllBytesAsync(file, ct)), "image/jpeg", ct));
+        await UploadAsync(images, batch, cancellationToken);
 
         var clock = Stopwatch.StartNew();
         while ((await sweeper.SweepAsync(cancellationToken)).Incomplete)
@@ -119,6 +117,11 @@ internal sealed class PipelineBench(IBlobStore store, ModelRegistry models, IOrc
         clock.Stop();
         return count / clock.Elapsed.TotalSeconds;
     }
+
+    /// <summary>The generated files into <c>incoming/&lt;batch&gt;/</c>, as a data team would upload them (untimed).</summary>
+    private Task UploadAsync(string images, string batch, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(Directory.GetFiles(images), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (file, ct) =>
+            await store.CreateIfAbsentAsync(PipelineNames.IncomingContainer, $"{batch}/{Path.GetFileName(file)}", BinaryData.FromBytes(await File.ReadAllBytesAsync(file, ct)), "image/jpeg", ct));
 
     private async Task<int> CountRecordsAsync(string batch, CancellationToken cancellationToken)
     {

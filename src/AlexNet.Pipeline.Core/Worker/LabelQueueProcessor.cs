@@ -86,8 +86,9 @@ public sealed partial class LabelQueueProcessor
             IReadOnlyList<ReceivedMessage> page = await Queue.ReceiveAsync(options.MaxMessagesPerReceive, options.ReceiveWait, cancellationToken).ConfigureAwait(false);
             health.Succeeded(Queue.Name);
             var messages = new List<ReceivedMessage>(page);
-            int images = page.Sum(ImageCount);
-            while (page.Count == options.MaxMessagesPerReceive && images < options.BatchSize && messages.Count < options.BatchSize)
+            int images = 0;
+            // Only a full page can be topped up, so only then are its bodies read here (ProcessAsync reads them anyway).
+            while (page.Count == options.MaxMessagesPerReceive && (images += page.Sum(ImageCount)) < options.BatchSize && messages.Count < options.BatchSize)
             {
                 try
                 {
@@ -100,7 +101,6 @@ public sealed partial class LabelQueueProcessor
                     break;
                 }
                 messages.AddRange(page);
-                images += page.Sum(ImageCount);
             }
             return messages;
         }
@@ -179,7 +179,7 @@ public sealed partial class LabelQueueProcessor
                 BlobDownload? download = await store.DownloadAsync(PipelineNames.RunsContainer, name, CancellationToken.None).ConfigureAwait(false);
                 if (download is null)
                     return (item, $"its paths are in runs/{name}, which does not exist", null);
-                ChunkRequestFile? file = JsonSerializer.Deserialize(download.Content.ToMemory().Span, LabelBatchJsonContext.Default.ChunkRequestFile);
+                ChunkRequestFile? file = ChunkRequestFile.Parse(download.Content);
                 if (file is null)
                     return (item, $"runs/{name} is empty", null);
                 var (withPaths, error) = LabelRequestReader.WithPaths(request, file);

@@ -21,6 +21,10 @@ public static class TestPipeline
         return paths;
     }
 
+    /// <summary>Each upload's current ETag, in order: what a batch listing would put in a chunk request.</summary>
+    public static Task<string[]> ETagsAsync(IBlobStore store, IEnumerable<string> paths) =>
+        Task.WhenAll(paths.Select(async p => (await store.GetEntryAsync(PipelineNames.IncomingContainer, p))!.ETag));
+
     public static LabelRequest Chunk(string batch, string chunk, IReadOnlyList<string> paths, string? traceParent = null) =>
         new(batch, chunk, PipelineNames.IncomingContainer, paths, DateTimeOffset.UtcNow, TraceParent: traceParent);
 

@@ -29,6 +29,10 @@ public sealed record ChunkPlan(int Images, int ChunkSize, int Chunks)
 public sealed record ChunkRequestFile(
     string Batch, string Chunk, string Container, IReadOnlyList<string> Paths, IReadOnlyList<string>? ETags = null, IReadOnlyList<bool>? Recorded = null)
 {
+    /// <summary>A chunk request blob's content (null for JSON null); malformed JSON throws <see cref="JsonException"/>.</summary>
+    public static ChunkRequestFile? Parse(BinaryData content) =>
+        JsonSerializer.Deserialize(content.ToMemory().Span, LabelBatchJsonContext.Default.ChunkRequestFile);
+
     /// <summary>The same images in the same versions: a request that differs only in <see cref="Recorded"/> (a hint) is not a new chunk.</summary>
     public bool SameImages(ChunkRequestFile other) =>
         other is not null && Batch == other.Batch && Chunk == other.Chunk && Container == other.Container

@@ -58,7 +58,7 @@ public sealed class ListAndChunkActivity(IBlobStore store, ILogger<ListAndChunkA
     {
         try
         {
-            return JsonSerializer.Deserialize(download.Content.ToMemory().Span, LabelBatchJsonContext.Default.ChunkRequestFile);
+            return ChunkRequestFile.Parse(download.Content);
         }
         catch (JsonException)
         {

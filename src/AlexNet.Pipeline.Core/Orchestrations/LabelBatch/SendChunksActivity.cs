@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Storage;
@@ -29,7 +28,7 @@ public sealed class SendChunksActivity(IBlobStore store, IWorkQueueFactory queue
             string name = PipelineNames.ChunkRequestBlob(input.Batch, ChunkPlan.ChunkId(input.Chunks[i]));
             BlobDownload download = await store.DownloadAsync(PipelineNames.RunsContainer, name, token).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"chunk request runs/{name} is missing; was the batch listed by ListAndChunk?");
-            requests[i] = JsonSerializer.Deserialize(download.Content.ToMemory().Span, LabelBatchJsonContext.Default.ChunkRequestFile)
+            requests[i] = ChunkRequestFile.Parse(download.Content)
                 ?? throw new InvalidDataException($"chunk request runs/{name} is empty");
         }).ConfigureAwait(false);
 
