@@ -105,6 +105,12 @@ public sealed class LabelBatchOrchestrationTests(AzuriteFixture azurite, ITestOu
         await host.StartEngineAsync();
         Assert.True(await host.Client.StartLabelBatchAsync(Input("b5", chunkSize: 4, chunksPerGroup: 3) with { PollsPerHistory = 2 }));
 
+        // The restarts count from the orchestration's start, not the request's: a loaded machine once took longer
+        // than the first delay below to pick the instance up, and the first restart found it still Pending.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        while ((await host.Client.GetStatusAsync("b5")).State == OrchestrationState.Pending && started.Elapsed < Timeout)
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+
         var statesAtRestart = new List<OrchestrationState>();
         for (int restart = 0; restart < 3; restart++)
         {
