@@ -180,6 +180,48 @@ public sealed class PipelineApiTests(DurableTestHost durable) : IClassFixture<Du
         await pipeline.Store.DeleteAsync(PipelineNames.TrainingContainer, $"{dataset}/shirt/1.png");
     }
 
+    public static TheoryData<string, string> BadRetrainOptions() => new()
+    {
+        { """{"epochs": 0}""", "epochs must be between 1 and 1000, not 0" },
+        { """{"inputSize": 40}""", "inputSize must be between 63 and 512, not 40" },
+        { """{"inputSize": 1000}""", "inputSize must be between 63 and 512, not 1000" },
+        { """{"inputSize": 64, "baseSize": 60}""", "baseSize must be between 64 and 1024, not 60" },
+        { """{"learningRate": 5}""", "learningRate must be between" },
+        { """{"batchSize": -1}""", "batchSize must be between 1 and 1024, not -1" },
+        { """{"recipe": "fast"}""", "recipe must be one of default, paper, not 'fast'" },
+        { """{"epochs": "ten"}""", "the body is not a valid set of retrain options" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRetrainOptions))]
+    public async Task RetrainOptionsOutOfRangeAreRefusedWith400AndSayWhich(string body, string expected)
+    {
+        string dataset = Azurite.Unique("ds");
+        ApiResult<RetrainInput?> options = PipelineApi.ReadRetrainOptions(System.Text.Encoding.UTF8.GetBytes(body));
+        ApiResult<RetrainStarted> result = options.IsSuccess ? await Api.StartRetrainAsync(dataset, options: options.Value) : ApiResult.BadRequest<RetrainStarted>(options.Error!);
+
+        Assert.Equal(400, result.StatusCode);
+        Assert.Contains(expected, result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RetrainOptionsFromTheBodyReachTheOrchestrationAndLeftOutOnesStayNull()
+    {
+        string dataset = Azurite.Unique("ds");
+        await pipeline.Store.UploadAsync(PipelineNames.TrainingContainer, $"{dataset}/shirt/1.png", BinaryData.FromBytes([1]));
+        ApiResult<RetrainInput?> options = PipelineApi.ReadRetrainOptions("""{"epochs": 12, "inputSize": 64, "seed": 3, "recipe": "paper"}"""u8);
+
+        ApiResult<RetrainStarted> started = await Api.StartRetrainAsync(dataset, options: options.Value);
+        await durable.WaitForCompletionAsync(started.Value!.InstanceId);
+
+        Assert.Equal(202, started.StatusCode);
+        RetrainInput input = started.Value.Input;
+        Assert.Equal((dataset, 12, 64, 3, "paper"), (input.Dataset, input.Epochs, input.InputSize, input.Seed, input.Recipe));
+        Assert.Null(input.BaseSize);
+        Assert.Null(input.BatchSize);
+        await pipeline.Store.DeleteAsync(PipelineNames.TrainingContainer, $"{dataset}/shirt/1.png");
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()

@@ -25,7 +25,7 @@ public sealed class TrainWorkerTests
         var settings = WorkerHost.Settings("labels-t", trainQueue: "train-t");
         settings["Worker:WorkFolder"] = workFolder;
         var queues = WorkerHost.InProcessQueues(settings);
-        TrainJob job = Job("job-1", "shapes", "cand-1");
+        TrainJob job = Job("job-1", "shapes", "cand-1") with { ParentVersion = "v1" };
         IWorkQueue queue = queues.GetQueue("train-t");
         await queue.SendAsync([new OutgoingMessage("first", ContractSerializer.ToBinary(job), TrainJob.Subject)]);
 
@@ -42,6 +42,16 @@ public sealed class TrainWorkerTests
         Assert.True(done.Succeeded, done.Error);
         Assert.Equal("cand-1", done.CandidateVersion);
         Assert.Contains("validation_top5_error", done.Metrics.Keys);
+
+        // The worker scored the candidate for the gate; v1 knows other classes, so it is not scored, and says why.
+        EvaluationSummary evaluation = Assert.IsType<EvaluationSummary>(done.Evaluation);
+        Assert.Equal((2, 0.5), (evaluation.Classes, evaluation.MajorityTop1Error));
+        Assert.Equal(evaluation.Images, evaluation.Candidate.Images);
+        Assert.Null(evaluation.Current);
+        Assert.Contains("does not know the classes blue, red", evaluation.CurrentNotScored);
+        Assert.Contains("runs/job-1/evaluation.json", evaluation.Artifacts);
+        Assert.Contains("runs/job-1/comparison.png", evaluation.Artifacts);
+        Assert.NotNull(await store.GetEntryAsync(PipelineNames.RunsContainer, "job-1/confusion-candidate.png"));
         Assert.Equal(1, store.WritesOf(PipelineNames.RunsContainer, PipelineNames.TrainDoneBlob("job-1")));
 
         var registry = new ModelRegistry(store, TimeProvider.System);

@@ -213,6 +213,16 @@ internal sealed class LocalPipeline : IAsyncDisposable
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"POST /api/batches/{batch}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
+    /// <summary>POSTs a JSON body to the API, asserts the status code, and returns the response body.</summary>
+    public async Task<JsonElement> PostAsync(string path, string body, HttpStatusCode expected)
+    {
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using HttpResponseMessage response = await http.PostAsync(new Uri(path, UriKind.Relative), content);
+        string text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"POST /{path}: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
     /// <summary>Starts LabelBatch through the API and waits for it.</summary>
     public async Task<JsonElement> LabelBatchAsync(string batch, string options, TimeSpan timeout)
     {

@@ -17,19 +17,27 @@ public static class TrainCommand
     {
         var data = new Option<string>("--data") { Description = "Training images: <data>/<class>/<image>.", Required = true };
         var output = new Option<string>("--out") { Description = "Run folder: checkpoint, metrics.json, plots, model/.", Required = true };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs to train (paper: about 90).", DefaultValueFactory = _ => 90 };
-        var batch = new Option<int>("--batch") { Description = "Images per SGD step.", DefaultValueFactory = _ => 128 };
-        var lr = new Option<double>("--lr") { Description = "Initial learning rate (divided by 10 on plateaus, at most 3 times).", DefaultValueFactory = _ => 0.01 };
-        var patience = new Option<int>("--patience") { Description = "Epochs without better validation error before the rate drops.", DefaultValueFactory = _ => 3 };
-        var inputSize = new Option<int>("--input-size") { Description = "Side of the network's input crop (paper 224; 64 for 28x28 data).", DefaultValueFactory = _ => 224 };
-        var baseSize = new Option<int>("--base-size") { Description = "Side of the base image that crops come from (paper 256; 72 with input 64).", DefaultValueFactory = _ => 256 };
+        var recipe = new Option<string>("--recipe")
+        {
+            Description = "Training defaults: 'default' (learns on small and large sets) or 'paper' (the 2012 recipe as written). Flags below override.",
+            DefaultValueFactory = _ => "default",
+        };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs to train at most (default 90, the paper's; training stops earlier once converged)." };
+        var batch = new Option<int?>("--batch") { Description = "Images per SGD step (default: 16-128 by the set's size; paper 128)." };
+        var lr = new Option<double?>("--lr") { Description = "Initial learning rate, divided by 10 on plateaus at most 3 times (default 0.01)." };
+        var patience = new Option<int?>("--patience") { Description = "Epochs without better validation error before the rate drops (default 3)." };
+        var minPatienceSteps = new Option<int?>("--min-patience-steps") { Description = "A plateau lasts at least this many steps (default 400; paper 0)." };
+        var warmup = new Option<int?>("--warmup-steps") { Description = "Steps of linear warm-up from a tenth of the rate (default 100; paper 0)." };
+        var init = new Option<string?>("--init") { Description = "Initial weights: 'variance-scaling' (default) or 'paper' (N(0, 0.01), biases --positive-bias)." };
+        var inputSize = new Option<int?>("--input-size") { Description = "Side of the network's input crop (default 224, the paper's; 64 for 28x28 data)." };
+        var baseSize = new Option<int?>("--base-size") { Description = "Side of the base image that crops come from (default: input x 256/224, so 256 for 224 and 73 for 64)." };
         var layout = new Option<AlexNetLayout>("--layout") { Description = "Grouped (one device) or TwoTower (the paper's split).", DefaultValueFactory = _ => AlexNetLayout.Grouped };
         var seed = new Option<int>("--seed") { Description = "Seed of weights, split, shuffling, augmentation and dropout.", DefaultValueFactory = _ => 1 };
         var resume = new Option<bool>("--resume") { Description = "Continue from the run folder's checkpoint." };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N steps (0: each epoch only).", DefaultValueFactory = _ => 0 };
         var maxMinutes = new Option<double?>("--max-minutes") { Description = "Stop after M minutes: checkpoint, write the model, exit 0 (--resume continues)." };
         var limit = new Option<int?>("--limit") { Description = "Use at most N images of each class." };
-        var positiveBias = new Option<double>("--positive-bias") { Description = "Initial bias of conv2, conv4, conv5, fc6, fc7 (paper 1; 0.1 as Caffe, because 1 stalled at chance here).", DefaultValueFactory = _ => 0.1 };
+        var positiveBias = new Option<double?>("--positive-bias") { Description = "With --init paper: initial bias of conv2, conv4, conv5, fc6, fc7 (paper 1; Caffe 0.1)." };
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0: torch's default).", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device")
         {
@@ -39,33 +47,45 @@ public static class TrainCommand
         var parent = new Option<string?>("--parent-version") { Description = "Version of the model this one replaces (recorded in the manifest)." };
 
         var command = new Command("train",
-            "Train AlexNet on a folder of class folders, with the paper's recipe.\n\n" +
-            "Example:\n  alexnet train --data data/fashion-mnist/train --out runs/fmnist --input-size 64 --base-size 72 --epochs 30 --checkpoint-every 200")
+            "Train AlexNet on a folder of class folders: the paper's optimiser and schedule, with defaults that learn on small sets too.\n\n" +
+            "Example:\n  alexnet train --data data/fashion-mnist/train --out runs/fmnist --input-size 64 --epochs 30 --checkpoint-every 200")
         {
-            data, output, epochs, batch, lr, patience, inputSize, baseSize, layout, seed, resume, checkpointEvery, maxMinutes, limit,
-            positiveBias, threads, parent, device,
+            data, output, recipe, epochs, batch, lr, patience, minPatienceSteps, warmup, init, inputSize, baseSize, layout, seed, resume,
+            checkpointEvery, maxMinutes, limit, positiveBias, threads, parent, device,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             IReadOnlyList<TorchSharp.torch.Device> devices = NetworkBench.ParseDevices(parse.GetValue(device)!);
-            var options = new TrainingOptions
+            TrainingOptions options;
+            try
             {
-                Devices = [.. devices.Select(d => d.ToString())],
-                Epochs = parse.GetValue(epochs),
-                BatchSize = parse.GetValue(batch),
-                LearningRate = parse.GetValue(lr),
-                Patience = parse.GetValue(patience),
-                InputSize = parse.GetValue(inputSize),
-                BaseSize = parse.GetValue(baseSize),
-                Layout = parse.GetValue(layout),
-                Seed = parse.GetValue(seed),
-                CheckpointEvery = parse.GetValue(checkpointEvery),
-                MaxDuration = parse.GetValue(maxMinutes) is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
-                LimitPerClass = parse.GetValue(limit),
-                PositiveBias = parse.GetValue(positiveBias),
-                TorchThreads = parse.GetValue(threads),
-                ParentVersion = parse.GetValue(parent),
-            };
+                TrainingOptions defaults = TrainingOptions.For(TrainingOptions.ParseRecipe(parse.GetValue(recipe)!));
+                options = defaults with
+                {
+                    Devices = [.. devices.Select(d => d.ToString())],
+                    Epochs = parse.GetValue(epochs) ?? defaults.Epochs,
+                    BatchSize = parse.GetValue(batch) ?? defaults.BatchSize,
+                    LearningRate = parse.GetValue(lr) ?? defaults.LearningRate,
+                    Patience = parse.GetValue(patience) ?? defaults.Patience,
+                    MinPatienceSteps = parse.GetValue(minPatienceSteps) ?? defaults.MinPatienceSteps,
+                    WarmupSteps = parse.GetValue(warmup) ?? defaults.WarmupSteps,
+                    Init = parse.GetValue(init) is { } initName ? ParseInit(initName) : defaults.Init,
+                    InputSize = parse.GetValue(inputSize) ?? defaults.InputSize,
+                    BaseSize = parse.GetValue(baseSize) ?? defaults.BaseSize,
+                    Layout = parse.GetValue(layout),
+                    Seed = parse.GetValue(seed),
+                    CheckpointEvery = parse.GetValue(checkpointEvery),
+                    MaxDuration = parse.GetValue(maxMinutes) is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
+                    LimitPerClass = parse.GetValue(limit),
+                    PositiveBias = parse.GetValue(positiveBias) ?? defaults.PositiveBias,
+                    TorchThreads = parse.GetValue(threads),
+                    ParentVersion = parse.GetValue(parent),
+                };
+            }
+            catch (ArgumentException error)
+            {
+                throw new CliException(error.Message, CliApplication.UsageError);
+            }
             try
             {
                 options.Validate();
@@ -103,6 +123,13 @@ public static class TrainCommand
         });
         return command;
     }
+
+    private static WeightInit ParseInit(string name) => name.ToLowerInvariant() switch
+    {
+        "variance-scaling" => WeightInit.VarianceScaling,
+        "paper" => WeightInit.Paper,
+        _ => throw new ArgumentException($"--init must be variance-scaling or paper, not '{name}'"),
+    };
 
     private static async Task<TrainingResult> TrainWithProgressBarAsync(
         IAnsiConsole console, Trainer trainer, ImageDataSet data, string runDirectory, bool resume, CancellationToken cancellationToken)

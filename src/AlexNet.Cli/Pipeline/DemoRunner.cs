@@ -41,15 +41,15 @@ internal sealed class DemoRunner(IBlobStore store, IOrchestrationClient orchestr
         int uploaded = await UploadFolderAsync(Path.Combine(samples, "train"), PipelineNames.TrainingContainer, $"{Dataset}/", cancellationToken);
         Say($"1/4 training set: {uploaded} labeled images in training/{Dataset}/ ({Directory.GetDirectories(Path.Combine(samples, "train")).Length} classes)");
 
-        // Batch 16: on 720 images that is 45 SGD steps an epoch; the paper's 128 would give 6 and learn little in minutes.
-        var retrainInput = new RetrainInput(Dataset, Epochs: epochs, InputSize: 64, BaseSize: 72, BatchSize: 16, TrainTimeoutMinutes: 60, PollSeconds: 2);
+        // Input 64 for 28x28 images; base size and batch size follow from the training defaults (73, and 16 for 720 images).
+        var retrainInput = new RetrainInput(Dataset, Epochs: epochs, InputSize: 64, TrainTimeoutMinutes: 60, PollSeconds: 2);
         string retrainId = $"retrain-{Dataset}-{stamp}";
         await orchestrations.StartRetrainAsync(retrainId, retrainInput, cancellationToken);
         Say($"2/4 retraining ({epochs} epochs on the worker, then evaluation and the promotion gate): orchestration {retrainId}");
         OrchestrationStatus retrain = await WaitAsync(retrainId, cancellationToken);
         var retrainResult = Output<RetrainResult>(retrain);
         Say($"    {retrainResult?.Outcome}: {retrainResult?.Reason}");
-        if (retrainResult is null || retrainResult.Outcome == RetrainOutcome.Rejected && retrainResult.CurrentVersion is null)
+        if (retrainResult is null || retrainResult.Outcome is RetrainOutcome.Rejected or RetrainOutcome.Refused && retrainResult.CurrentVersion is null)
             return CliApplication.Failure;
 
         string batch = $"demo-{stamp}";

@@ -97,23 +97,50 @@ internal static class LocalPipelineHost
         api.MapGet("/models", async (PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.ListModelsAsync(ct)));
         api.MapPost("/models/{version}/promote", async (string version, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.PromoteAsync(version, ct)));
         api.MapPost("/models/rollback", async (PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.RollbackAsync(ct)));
-        api.MapPost("/retrain/{dataset}", async (string dataset, bool? force, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.StartRetrainAsync(dataset, force ?? false, ct)));
+        api.MapPost("/retrain/{dataset}", StartRetrainAsync);
     }
+
+    private const int MaxBodyBytes = 64 * 1024;
 
     // The body, optional, holds the batch's options as the Functions app takes them (chunkSize, cropMode, ...).
     private static async Task<IResult> StartBatchAsync(string batch, HttpRequest request, PipelineApi pipeline, CancellationToken cancellationToken)
     {
-        const int MaxBodyBytes = 64 * 1024;
-        if (request.ContentLength > MaxBodyBytes)
+        byte[]? body = await ReadBodyAsync(request, cancellationToken);
+        if (body is null)
             return Respond(ApiResult.PayloadTooLarge<BatchStarted>($"the body is over {MaxBodyBytes} bytes"));
-        using var body = new MemoryStream();
-        await request.Body.CopyToAsync(body, cancellationToken);
-        if (body.Length > MaxBodyBytes)
-            return Respond(ApiResult.PayloadTooLarge<BatchStarted>($"the body is over {MaxBodyBytes} bytes"));
-        ApiResult<LabelBatchInput?> options = PipelineApi.ReadBatchOptions(body.ToArray());
+        ApiResult<LabelBatchInput?> options = PipelineApi.ReadBatchOptions(body);
         if (!options.IsSuccess)
             return Respond(ApiResult.BadRequest<BatchStarted>(options.Error!));
         return Respond(await pipeline.StartBatchAsync(batch, options.Value, cancellationToken));
+    }
+
+    // The body, optional, holds the retrain's options as the Functions app takes them (epochs, inputSize, seed, ...).
+    private static async Task<IResult> StartRetrainAsync(string dataset, bool? force, HttpRequest request, PipelineApi pipeline, CancellationToken cancellationToken)
+    {
+        byte[]? body = await ReadBodyAsync(request, cancellationToken);
+        if (body is null)
+            return Respond(ApiResult.PayloadTooLarge<RetrainStarted>($"the body is over {MaxBodyBytes} bytes"));
+        ApiResult<RetrainInput?> options = PipelineApi.ReadRetrainOptions(body);
+        if (!options.IsSuccess)
+            return Respond(ApiResult.BadRequest<RetrainStarted>(options.Error!));
+        return Respond(await pipeline.StartRetrainAsync(dataset, force ?? false, options.Value, cancellationToken));
+    }
+
+    /// <summary>The body, or null when it is over <see cref="MaxBodyBytes"/> (refused by its length before reading when it says so).</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+            return null;
+        using var body = new MemoryStream();
+        byte[] chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (body.Length + read > MaxBodyBytes)
+                return null;
+            body.Write(chunk, 0, read);
+        }
+        return body.ToArray();
     }
 
     private static IResult Respond<T>(ApiResult<T> result)

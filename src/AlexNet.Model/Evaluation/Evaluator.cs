@@ -28,12 +28,12 @@ public static class Evaluator
         BaseImageStore store = await BaseImageStore.CreateAsync(items, new BaseImageLoader(data.Source, manifest.BaseSize), cached: false, workers, cancellationToken).ConfigureAwait(false);
         using AlexNetNetwork network = package.CreateNetwork();
         network.eval();
-        return await EvaluateAsync(network, manifest.Mean, manifest.InputSize, store, manifest.Classes, modes, batchSize, progress, cancellationToken).ConfigureAwait(false);
+        return await EvaluateAsync(network, manifest.Mean, manifest.Std, manifest.InputSize, store, manifest.Classes, modes, batchSize, progress, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Evaluates a network (put in eval mode by the caller) on the images of a store.</summary>
     public static async Task<IReadOnlyList<EvaluationReport>> EvaluateAsync(
-        AlexNetNetwork network, IReadOnlyList<float> mean, int inputSize, BaseImageStore images, IReadOnlyList<string> classes,
+        AlexNetNetwork network, IReadOnlyList<float> mean, IReadOnlyList<float>? std, int inputSize, BaseImageStore images, IReadOnlyList<string> classes,
         IReadOnlyList<CropMode> modes, int batchSize = DefaultBatchSize, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -60,7 +60,7 @@ public static class Evaluator
                 using Tensor packed = Pack(batch);
                 for (int m = 0; m < modes.Count; m++)
                 {
-                    using Tensor probabilities = Classifier.Probabilities(network, mean, inputSize, packed, modes[m]);
+                    using Tensor probabilities = Classifier.Probabilities(network, mean, std, inputSize, packed, modes[m]);
                     accumulators[m].Add(probabilities, labels);
                 }
             }

@@ -34,20 +34,21 @@ public sealed class Classifier : IDisposable
 
     /// <summary>Class probabilities [N, classes] on the CPU for packed uint8 base images [N, side, side, 3].</summary>
     public Tensor Probabilities(Tensor packedBaseImages, CropMode mode) =>
-        Probabilities(network, Manifest.Mean, Manifest.InputSize, packedBaseImages, mode);
+        Probabilities(network, Manifest.Mean, Manifest.Std, Manifest.InputSize, packedBaseImages, mode);
 
     /// <summary>
     /// The same for any network in eval mode, e.g. one still being trained (validation): mean subtraction,
     /// crops, softmax averaged over crops, under inference mode.
     /// </summary>
-    public static Tensor Probabilities(AlexNetNetwork network, IReadOnlyList<float> mean, int inputSize, Tensor packedBaseImages, CropMode mode)
+    public static Tensor Probabilities(
+        AlexNetNetwork network, IReadOnlyList<float> mean, IReadOnlyList<float>? std, int inputSize, Tensor packedBaseImages, CropMode mode)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(packedBaseImages);
         using var inference = torch.inference_mode();
         using var scope = NewDisposeScope();
         long count = packedBaseImages.shape[0];
-        Tensor input = ImageTensors.ToNetworkInput(packedBaseImages.to(network.InputDevice), mean);
+        Tensor input = ImageTensors.ToNetworkInput(packedBaseImages.to(network.InputDevice), mean, std);
         Tensor probabilities = mode switch
         {
             CropMode.Center => nn.functional.softmax(network.call(ImageTensors.CenterCrop(input, inputSize)), 1),

@@ -38,15 +38,21 @@ public static class ImageTensors
             return cpu.to(device);
     }
 
-    /// <summary>uint8 [N, H, W, 3] to float [N, 3, H, W] on the 0-255 scale with the per-channel mean subtracted.</summary>
-    public static Tensor ToNetworkInput(Tensor packed, IReadOnlyList<float> mean)
+    /// <summary>
+    /// uint8 [N, H, W, 3] to float [N, 3, H, W] on the 0-255 scale with the per-channel mean subtracted and, where
+    /// <paramref name="std"/> is given, divided by the per-channel standard deviation.
+    /// </summary>
+    public static Tensor ToNetworkInput(Tensor packed, IReadOnlyList<float> mean, IReadOnlyList<float>? std = null)
     {
         ArgumentNullException.ThrowIfNull(packed);
         ArgumentNullException.ThrowIfNull(mean);
         using var scope = NewDisposeScope();
         Tensor channelsFirst = packed.permute(0, 3, 1, 2).to_type(ScalarType.Float32);
         Tensor meanTensor = torch.tensor(mean.ToArray(), [1, 3, 1, 1], device: packed.device);
-        return (channelsFirst - meanTensor).contiguous().MoveToOuterDisposeScope();
+        Tensor centred = channelsFirst - meanTensor;
+        if (std is not null)
+            centred.div_(torch.tensor(std.ToArray(), [1, 3, 1, 1], device: packed.device));
+        return centred.contiguous().MoveToOuterDisposeScope();
     }
 
     public static Tensor CenterCrop(Tensor images, int crop)

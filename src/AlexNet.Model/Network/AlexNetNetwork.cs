@@ -34,20 +34,41 @@ public abstract class AlexNetNetwork : nn.Module<Tensor, Tensor>
     public abstract void ImportWeights(IReadOnlyDictionary<string, Tensor> weights);
 
     /// <summary>
-    /// Gaussian weights and the paper's biases. With <see cref="AlexNetOptions.Seed"/> the draw comes from a
-    /// generator of its own, so the same seed gives the same network whatever else uses torch's global generator.
+    /// Gaussian weights and biases as <see cref="AlexNetOptions.Init"/> says. With <see cref="AlexNetOptions.Seed"/>
+    /// the draw comes from a generator of its own, so the same seed gives the same network whatever else uses torch's
+    /// global generator.
     /// </summary>
-    public void InitializeAsPaper()
+    public void Initialize()
     {
         using var noGrad = torch.no_grad();
         using var generator = Options.Seed is { } seed ? new torch.Generator((ulong)seed) : null;
         foreach (var (layer, weight, bias) in LayerParameters())
         {
             using (var sample = torch.randn(weight.shape, generator: generator))
-                weight.copy_(sample.mul_(Options.WeightStd));
-            nn.init.constant_(bias, PositiveBiasLayers.Contains(layer) ? Options.PositiveBias : 0.0);
+                weight.copy_(sample.mul_(WeightStd(layer, weight.shape)));
+            nn.init.constant_(bias, BiasOf(layer));
         }
     }
+
+    /// <summary>
+    /// The standard deviation of a layer's initial weights. Paper: one value for all. Variance scaling (He et al.,
+    /// 2015): sqrt(2 / fan-in) before a ReLU, sqrt(1 / fan-in) for fc8, so the signal keeps its scale through all
+    /// eight layers instead of shrinking by about 0.01 * sqrt(fan-in) at each (docs/training.md). It assumes unit-scale
+    /// inputs: the trainer divides them by the training set's per-channel standard deviation
+    /// (<see cref="Training.TrainingOptions.NormalizeInput"/>).
+    /// </summary>
+    private double WeightStd(string layer, long[] shape)
+    {
+        if (Options.Init == WeightInit.Paper)
+            return Options.WeightStd;
+        long fanIn = 1;
+        for (int i = 1; i < shape.Length; i++)
+            fanIn *= shape[i];
+        return Math.Sqrt((layer == "fc8" ? 1.0 : 2.0) / fanIn);
+    }
+
+    private double BiasOf(string layer) =>
+        Options.Init == WeightInit.Paper && PositiveBiasLayers.Contains(layer) ? Options.PositiveBias : 0.0;
 
     /// <summary>Every (canonical layer name, weight, bias), one entry per tower piece.</summary>
     protected abstract IEnumerable<(string Layer, Parameter Weight, Parameter Bias)> LayerParameters();

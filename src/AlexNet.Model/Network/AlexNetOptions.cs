@@ -10,6 +10,16 @@ public enum AlexNetLayout
     TwoTower,
 }
 
+/// <summary>How the initial weights are drawn.</summary>
+public enum WeightInit
+{
+    /// <summary>The paper: every weight N(0, <see cref="AlexNetOptions.WeightStd"/>); conv2, conv4, conv5, fc6, fc7 biases <see cref="AlexNetOptions.PositiveBias"/>, others 0.</summary>
+    Paper,
+
+    /// <summary>He et al. (2015): N(0, 2 / fan-in) before a ReLU, N(0, 1 / fan-in) for fc8; every bias 0.</summary>
+    VarianceScaling,
+}
+
 /// <summary>Shape and initialisation of the network. Defaults are the paper's.</summary>
 public sealed record AlexNetOptions
 {
@@ -28,11 +38,13 @@ public sealed record AlexNetOptions
 
     public double DropoutProbability { get; init; } = 0.5;
 
+    public WeightInit Init { get; init; } = WeightInit.Paper;
+
     /// <summary>Standard deviation of the zero-mean Gaussian that initialises every weight (paper: 0.01).</summary>
     public double WeightStd { get; init; } = 0.01;
 
     /// <summary>
-    /// Initial bias of conv2, conv4, conv5, fc6 and fc7. The paper uses 1 to give ReLUs positive inputs early;
+    /// Initial bias of conv2, conv4, conv5, fc6 and fc7 under <see cref="WeightInit.Paper"/>. The paper uses 1 to give ReLUs positive inputs early;
     /// Caffe's reference model uses 0.1 because 1 stalled there. Other biases start at 0.
     /// </summary>
     public double PositiveBias { get; init; } = 1.0;

@@ -42,7 +42,7 @@ public sealed class GroupedAlexNet : AlexNetNetwork
         dropout6 = nn.Dropout(options.DropoutProbability);
         dropout7 = nn.Dropout(options.DropoutProbability);
         RegisterComponents();
-        InitializeAsPaper();
+        Initialize();
 
         this.device = device ?? CPU;
         if (this.device.type != DeviceType.CPU)

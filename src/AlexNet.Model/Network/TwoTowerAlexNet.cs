@@ -24,7 +24,7 @@ public sealed class TwoTowerAlexNet : AlexNetNetwork
         tower1 = new Tower("tower1", options);
         fc8 = nn.Linear(AlexNetArchitecture.HiddenUnits, options.Classes);
         RegisterComponents();
-        InitializeAsPaper();
+        Initialize();
 
         this.device0 = device0 ?? CPU;
         this.device1 = device1 ?? this.device0;

@@ -33,6 +33,12 @@ public sealed record ModelManifest
     /// <summary>Per-channel RGB mean of the training set, on the 0-255 pixel scale, subtracted from every input.</summary>
     public required float[] Mean { get; init; }
 
+    /// <summary>
+    /// Per-channel standard deviation (0-255 scale) that every input is divided by after the mean is subtracted; absent
+    /// (no division) in models of the paper's recipe and of versions before it was added.
+    /// </summary>
+    public float[]? Std { get; init; }
+
     public PcaBasis? Pca { get; init; }
 
     public string WeightsFile { get; init; } = ModelPackage.WeightsFileName;
@@ -62,6 +68,8 @@ public sealed record ModelManifest
             throw new InvalidDataException($"manifest input size {InputSize} / base size {BaseSize} are inconsistent");
         if (Mean is not { Length: 3 })
             throw new InvalidDataException("manifest mean must have 3 channels");
+        if (Std is not null && (Std.Length != 3 || Std.Any(s => !float.IsFinite(s) || s <= 0)))
+            throw new InvalidDataException("manifest std must have 3 positive channels");
         if (string.IsNullOrWhiteSpace(WeightsSha256))
             throw new InvalidDataException("manifest has no weights SHA-256");
     }

@@ -19,6 +19,23 @@ public sealed record ColorStatistics(float[] Mean, PcaBasis Pca)
     /// <summary>Standard deviation of the paper's per-image coefficients a_i.</summary>
     public const double PaperAlphaStd = 0.1;
 
+    /// <summary>
+    /// Per-channel standard deviation on the 0-255 scale, from the covariance's diagonal (sum_i l_i p_i[c]^2), at least
+    /// 1 so that a constant channel is not blown up.
+    /// </summary>
+    public float[] ChannelStd()
+    {
+        var std = new float[3];
+        for (int c = 0; c < 3; c++)
+        {
+            double variance = 0;
+            for (int i = 0; i < 3; i++)
+                variance += Math.Max(0, (double)Pca.EigenValues[i]) * Pca.EigenVectors[i][c] * Pca.EigenVectors[i][c];
+            std[c] = (float)Math.Max(1, 255 * Math.Sqrt(variance));
+        }
+        return std;
+    }
+
     public static ColorStatistics Compute(IEnumerable<BaseImage> images)
     {
         ArgumentNullException.ThrowIfNull(images);

@@ -52,10 +52,16 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
             RequireSameRun(saved, limited, fingerprint);
 
         DataSplit split = limited.Split(Options.ValidationFraction, Options.Seed);
-        var loader = new BaseImageLoader(limited.Source, Options.BaseSize);
-        bool cache = Options.CacheImages ?? BaseImageStore.CacheBytes(limited.Items.Count, Options.BaseSize) <= Options.CacheBudgetBytes;
+        int baseSize = Options.ResolveBaseSize();
+        int batchSize = Options.ResolveBatchSize(split.Train.Count);
+        if (saved is not null && (saved.BaseSize != baseSize || saved.BatchSize != batchSize))
+            throw new InvalidDataException(
+                $"the checkpoint was made with base {saved.BaseSize}, batch {saved.BatchSize}; this run would use base {baseSize}, batch {batchSize}: resume with the same options");
+        var loader = new BaseImageLoader(limited.Source, baseSize);
+        bool cache = Options.CacheImages ?? BaseImageStore.CacheBytes(limited.Items.Count, baseSize) <= Options.CacheBudgetBytes;
         Report(progress, TrainingPhase.Loading, 0, 0, 0, 0, started,
             $"{split.Train.Count} training and {split.Validation.Count} validation images, {limited.Classes.Count} classes, " +
+            $"recipe {Options.Recipe.ToString().ToLowerInvariant()}, batch {batchSize}, input {Options.InputSize} from base {baseSize}, " +
             (cache ? "decoding into memory" : "decoding on the fly"));
         BaseImageStore train = await BaseImageStore.CreateAsync(split.Train, loader, cache, Options.DecodeParallelism, cancellationToken).ConfigureAwait(false);
         BaseImageStore validation = await BaseImageStore.CreateAsync(split.Validation, loader, cache, Options.DecodeParallelism, cancellationToken).ConfigureAwait(false);
@@ -77,16 +83,25 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
         }
         else
         {
+            int stepsPerEpoch = (split.Train.Count + batchSize - 1) / batchSize;
             state = new TrainingState
             {
                 CompletedEpochs = 0,
                 StepInEpoch = 0,
                 GlobalStep = 0,
-                Schedule = new PlateauSchedule { LearningRate = Options.LearningRate, Patience = Options.Patience, MaxDrops = Options.MaxDrops },
+                Schedule = new PlateauSchedule
+                {
+                    LearningRate = Options.LearningRate,
+                    PatienceSteps = Math.Max((long)Options.Patience * stepsPerEpoch, Options.MinPatienceSteps),
+                    MaxDrops = Options.MaxDrops,
+                    WarmupSteps = Options.WarmupSteps,
+                },
                 Seed = Options.Seed,
                 Classes = limited.Classes,
                 InputSize = Options.InputSize,
-                BaseSize = Options.BaseSize,
+                BaseSize = baseSize,
+                BatchSize = batchSize,
+                Recipe = Options.Recipe,
                 Layout = Options.Layout,
                 Mean = colors.Mean,
                 Pca = colors.Pca,
@@ -107,9 +122,9 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
             throw new InvalidDataException($"the training data changed since the checkpoint (fingerprint {saved.DataFingerprint}, now {fingerprint}); train into a new folder");
         if (!saved.Classes.SequenceEqual(data.Classes, StringComparer.Ordinal))
             throw new InvalidDataException("the classes changed since the checkpoint");
-        if (saved.InputSize != Options.InputSize || saved.BaseSize != Options.BaseSize || saved.Layout != Options.Layout || saved.Seed != Options.Seed)
+        if (saved.InputSize != Options.InputSize || saved.Layout != Options.Layout || saved.Seed != Options.Seed || saved.Recipe != Options.Recipe)
             throw new InvalidDataException(
-                $"the checkpoint was made with input {saved.InputSize}, base {saved.BaseSize}, layout {saved.Layout}, seed {saved.Seed}; resume with the same options");
+                $"the checkpoint was made with input {saved.InputSize}, layout {saved.Layout}, seed {saved.Seed}, recipe {saved.Recipe}; resume with the same options");
     }
 
     private void Report(IProgress<TrainingProgress>? progress, TrainingPhase phase, int epoch, int step, int steps, double loss, long started, string? message = null) =>
@@ -124,11 +139,12 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
         private readonly TimeProvider time = trainer.time;
         private readonly int resumedAtEpoch = state.CompletedEpochs + 1;
         private readonly int resumedAtStep = state.StepInEpoch;
+        private readonly float[]? std = trainer.Options.NormalizeInput ? colors.ChannelStd() : null;
         private long stepsThisInvocation;
 
         public async Task<TrainingResult> ExecuteAsync(CancellationToken cancellationToken)
         {
-            var batches = new AugmentedBatches(train, options.InputSize, colors.Pca, options.BatchSize, options.Seed);
+            var batches = new AugmentedBatches(train, options.InputSize, colors.Pca, state.BatchSize, options.Seed);
             int stepsPerEpoch = batches.StepsPerEpoch;
             TrainingOutcome outcome = TrainingOutcome.Completed;
             EvaluationReport? lastValidation = null;
@@ -207,7 +223,7 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
                     }
                     lossTensor.backward();
                 }
-                optimizer.Step(state.Schedule.LearningRate);
+                optimizer.Step(state.Schedule.RateAt(state.GlobalStep));
                 stepsThisInvocation++;
 
                 EpochProgress partial = state.Partial;
@@ -236,8 +252,11 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
             int side = options.InputSize;
             Device device = network.InputDevice;
             using Tensor packed = torch.tensor(batch.Crops, [batch.Count, side, side, 3]);
+            // The colour shift is on the 0-255 scale: added before the division by std.
             Tensor input = ImageTensors.ToNetworkInput(packed.to(device), colors.Mean);
             input.add_(torch.tensor(batch.ColorShifts, [batch.Count, 3, 1, 1]).to(device));
+            if (std is not null)
+                input.div_(torch.tensor(std, [1, 3, 1, 1]).to(device));
             Tensor labels = torch.tensor(batch.Labels).to(device);
             // Zeroed in place: with set_to_none each backward allocates fresh gradients, and the old ones stayed
             // alive until finalisation (resident memory grew ~85 MB a step at batch 128 and a full run was OOM-killed).
@@ -259,9 +278,9 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
             double images = Math.Max(1, partial.Images);
             var metrics = new EpochMetrics(
                 epoch, stepsPerEpoch, partial.LossSum / images, 1 - partial.Top1Hits / images, 1 - partial.Top5Hits / images,
-                report.Loss, report.Top1Error, report.Top5Error, state.Schedule.LearningRate,
+                report.Loss, report.Top1Error, report.Top5Error, state.Schedule.RateAt(Math.Max(0, state.GlobalStep - 1)),
                 partial.Images / Math.Max(trainSeconds, 1e-9), trainSeconds + time.GetElapsedTime(validationStarted).TotalSeconds);
-            var (schedule, converged) = state.Schedule.Observe(report.Top1Error);
+            var (schedule, converged) = state.Schedule.Observe(report.Top1Error, state.GlobalStep);
             state = state with
             {
                 CompletedEpochs = epoch,
@@ -286,7 +305,7 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
             network.eval();
             try
             {
-                var reports = await Evaluator.EvaluateAsync(network, colors.Mean, options.InputSize, validation, state.Classes,
+                var reports = await Evaluator.EvaluateAsync(network, colors.Mean, std, options.InputSize, validation, state.Classes,
                     [CropMode.Center], ValidationBatch, cancellationToken: cancellationToken).ConfigureAwait(false);
                 return reports[0];
             }
@@ -341,8 +360,9 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
                 ParentVersion = options.ParentVersion,
                 Classes = state.Classes,
                 InputSize = options.InputSize,
-                BaseSize = options.BaseSize,
+                BaseSize = state.BaseSize,
                 Mean = colors.Mean,
+                Std = std,
                 Pca = colors.Pca,
                 WeightsSha256 = "pending",
                 TrainingDataFingerprint = state.DataFingerprint,
@@ -357,6 +377,8 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
                     ["validation_top5_error"] = validation.Top5Error,
                     ["validation_loss"] = validation.Loss,
                     ["learning_rate"] = state.Schedule.LearningRate,
+                    ["batch_size"] = state.BatchSize,
+                    ["steps"] = state.GlobalStep,
                 },
             };
             string directory = Path.Combine(runDirectory, ModelFolder);

@@ -33,10 +33,26 @@ public static class TrainingCheckpoint
         AtomicFile.Write(path, buffer.ToArray());
     }
 
+    /// <summary>The state of a checkpoint; one of an older format is refused with what to do.</summary>
     public static TrainingState ReadState(string path)
     {
         using var zip = ZipFile.OpenRead(path);
-        return JsonSerializer.Deserialize(Read(zip, StateEntry), TrainingJsonContext.Default.TrainingState)
+        byte[] json = Read(zip, StateEntry);
+        int format = 0;
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            if (document.RootElement.TryGetProperty("format", out JsonElement value) && value.TryGetInt32(out int parsed))
+                format = parsed;
+        }
+        catch (JsonException error)
+        {
+            throw new InvalidDataException($"checkpoint {path} has an unreadable state: {error.Message}", error);
+        }
+        if (format != TrainingState.CurrentFormat)
+            throw new InvalidDataException(
+                $"checkpoint {path} has format {format}, this version reads {TrainingState.CurrentFormat}: finish it with the version that wrote it, or train into a new folder");
+        return JsonSerializer.Deserialize(json, TrainingJsonContext.Default.TrainingState)
             ?? throw new InvalidDataException($"{path} has an empty state");
     }
 

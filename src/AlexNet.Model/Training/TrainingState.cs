@@ -32,7 +32,8 @@ public sealed record EpochProgress(double LossSum, long Top1Hits, long Top5Hits,
 /// </summary>
 public sealed record TrainingState
 {
-    public const int CurrentFormat = 1;
+    /// <summary>2: the schedule counts steps, and the batch size and recipe are kept (format 1 counted epochs).</summary>
+    public const int CurrentFormat = 2;
 
     public int Format { get; init; } = CurrentFormat;
     public required int CompletedEpochs { get; init; }
@@ -43,6 +44,8 @@ public sealed record TrainingState
     public required IReadOnlyList<string> Classes { get; init; }
     public required int InputSize { get; init; }
     public required int BaseSize { get; init; }
+    public required int BatchSize { get; init; }
+    public TrainingRecipe Recipe { get; init; }
     public required AlexNetLayout Layout { get; init; }
     public required float[] Mean { get; init; }
     public required PcaBasis Pca { get; init; }

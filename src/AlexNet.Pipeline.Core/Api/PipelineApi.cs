@@ -178,18 +178,40 @@ public sealed partial class PipelineApi(
     }
 
     /// <summary>
-    /// Starts retraining on <c>training/&lt;dataset&gt;/</c>: 202 when started, 404 when the dataset has no images, 409
-    /// when a retrain of it was started within the same minute.
+    /// Reads the optional body of a retrain request (<see cref="RetrainInput"/>'s fields: epochs, inputSize, baseSize,
+    /// batchSize, learningRate, seed, recipe, force, gatePoints, ...): empty means all defaults.
     /// </summary>
-    public async Task<ApiResult<RetrainStarted>> StartRetrainAsync(string dataset, bool force = false, CancellationToken cancellationToken = default)
+    public static ApiResult<RetrainInput?> ReadRetrainOptions(ReadOnlySpan<byte> body)
+    {
+        if (body.Trim(" \t\r\n"u8).IsEmpty)
+            return ApiResult.Ok<RetrainInput?>(null);
+        try
+        {
+            return ApiResult.Ok(JsonSerializer.Deserialize(body, ApiJsonContext.Default.RetrainInput));
+        }
+        catch (JsonException e)
+        {
+            return ApiResult.BadRequest<RetrainInput?>($"the body is not a valid set of retrain options: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Starts retraining on <c>training/&lt;dataset&gt;/</c>: 202 when started, 400 for options out of range, 404 when
+    /// the dataset has no images, 409 when a retrain of it was started within the same minute.
+    /// </summary>
+    public async Task<ApiResult<RetrainStarted>> StartRetrainAsync(
+        string dataset, bool force = false, RetrainInput? options = null, CancellationToken cancellationToken = default)
     {
         if (DatasetError(dataset) is { } invalid)
             return ApiResult.BadRequest<RetrainStarted>(invalid);
+        RetrainInput input = (options ?? new RetrainInput(dataset)) with { Dataset = dataset };
+        input = input with { Force = input.Force || force };
+        if (RetrainOptionsError(input) is { } badOption)
+            return ApiResult.BadRequest<RetrainStarted>(badOption);
         if (!await AnyAsync(PipelineNames.TrainingContainer, dataset + "/", cancellationToken).ConfigureAwait(false))
             return ApiResult.NotFound<RetrainStarted>($"training/{dataset}/ has no images to train on");
 
         string instanceId = RetrainInstanceId(dataset, time.GetUtcNow());
-        var input = new RetrainInput(dataset, force);
         if (!await orchestrations.StartRetrainAsync(instanceId, input, cancellationToken).ConfigureAwait(false))
             return ApiResult.Conflict<RetrainStarted>($"a retrain of '{dataset}' was already started this minute as '{instanceId}'");
 
@@ -219,6 +241,35 @@ public sealed partial class PipelineApi(
         if (path.Split('/').Any(segment => segment is "" or "." or ".."))
             return $"the image path '{path}' must be relative, without empty, '.' or '..' segments";
         return null;
+    }
+
+    /// <summary>The largest input side a retrain may ask for: at 512 one forward batch of 128 already needs gigabytes.</summary>
+    public const int MaxRetrainInputSize = 512;
+
+    internal static string? RetrainOptionsError(RetrainInput input)
+    {
+        string? range = OutOfRange("epochs", input.Epochs ?? 1, 1, 1000)
+            ?? OutOfRange("inputSize", input.InputSize ?? AlexNet.Model.Network.AlexNetOptions.MinInputSize, AlexNet.Model.Network.AlexNetOptions.MinInputSize, MaxRetrainInputSize)
+            ?? OutOfRange("baseSize", input.BaseSize ?? input.InputSize ?? AlexNet.Model.Network.AlexNetOptions.MinInputSize, input.InputSize ?? AlexNet.Model.Network.AlexNetOptions.MinInputSize, 2 * MaxRetrainInputSize)
+            ?? OutOfRange("batchSize", input.BatchSize ?? 1, 1, 1024)
+            ?? OutOfRange("learningRate", input.LearningRate ?? 0.01, 1e-6, 1)
+            ?? OutOfRange("seed", input.Seed, 0, int.MaxValue)
+            ?? OutOfRange("gatePoints", input.GatePoints, 0, 100)
+            ?? OutOfRange("trainTimeoutMinutes", input.TrainTimeoutMinutes, 1, 7 * 24 * 60)
+            ?? OutOfRange("pollSeconds", input.PollSeconds, 1, 3600);
+        if (range is not null)
+            return range;
+        try
+        {
+            // The worker's own mapping and checks, so a request the API takes is one the worker will train.
+            new TrainJob("check", input.Dataset, "check", null, "check", input.Epochs, input.InputSize, input.BaseSize, input.BatchSize,
+                input.LearningRate, input.Seed, DateTimeOffset.UnixEpoch, input.Recipe).ToTrainingOptions().Validate();
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
     }
 
     internal static string? BatchOptionsError(LabelBatchInput input)

@@ -103,32 +103,61 @@ public sealed record ChunkDone(
     string Worker,
     DateTimeOffset CompletedAt);
 
-/// <summary>Work for the worker: train a candidate model on a training set snapshot.</summary>
+/// <summary>
+/// Work for the worker: train a candidate model on a training set snapshot, then score it and the current model
+/// (<see cref="ParentVersion"/>) on the same validation images. Null training settings take the defaults of the
+/// recipe (<c>TrainingOptions</c>, the one source of them); the base size follows the input size.
+/// </summary>
+/// <remarks>Persisted (a queue message): fields are added as optional, never renamed; ints became nullable ints, which old messages still fill.</remarks>
 public sealed record TrainJob(
     string JobId,
     string Dataset,
     string CandidateVersion,
     string? ParentVersion,
     string TrainingFingerprint,
-    int Epochs,
-    int InputSize,
-    int BaseSize,
-    int BatchSize,
-    double LearningRate,
+    int? Epochs,
+    int? InputSize,
+    int? BaseSize,
+    int? BatchSize,
+    double? LearningRate,
     int Seed,
-    DateTimeOffset RequestedAt)
+    DateTimeOffset RequestedAt,
+    string? Recipe = null)
 {
     public const string Subject = "train";
 }
 
-/// <summary>Written by the worker when a train job ends, successfully or not.</summary>
+/// <summary>A model's scores on the validation set. Errors are fractions.</summary>
+public sealed record ModelScore(string Version, int Images, double Top1Error, double Top5Error, double Loss);
+
+/// <summary>
+/// Candidate and current model on the same validation images, as the worker that trained the candidate scored them;
+/// the evidence (reports, churn, plots) is in <see cref="Artifacts"/>.
+/// </summary>
+/// <param name="Classes">Classes of the validation set.</param>
+/// <param name="MajorityTop1Error">Top-1 error of always answering the validation set's most common class: the floor a model must clearly beat.</param>
+public sealed record EvaluationSummary(
+    string ValidationSet,
+    int Images,
+    ModelScore Candidate,
+    ModelScore? Current,
+    int Top1Changed,
+    int Compared,
+    IReadOnlyList<string> Artifacts,
+    int Classes = 0,
+    double MajorityTop1Error = 1,
+    string? CurrentNotScored = null);
+
+/// <summary>Written by the worker when a train job ends, successfully or not; a success carries the evaluation the gate decides on.</summary>
+/// <remarks>Persisted (<c>runs/&lt;job&gt;/train-done.json</c>, read by orchestrations in flight): fields are only added.</remarks>
 public sealed record TrainDone(
     string JobId,
     string CandidateVersion,
     bool Succeeded,
     string? Error,
     IReadOnlyDictionary<string, double> Metrics,
-    DateTimeOffset CompletedAt);
+    DateTimeOffset CompletedAt,
+    EvaluationSummary? Evaluation = null);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(LabelRequest))]

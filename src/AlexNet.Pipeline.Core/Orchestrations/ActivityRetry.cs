@@ -4,7 +4,8 @@ namespace AlexNet.Pipeline.Orchestrations;
 
 /// <summary>
 /// The durable retry policy of the orchestrations' activities: storage or queue outages that outlast the SDK
-/// clients' own retries get a few more tries, minutes apart, on durable timers. Bad input is not retried.
+/// clients' own retries get a few more tries, minutes apart, on durable timers. Bad input, and a host that cannot load
+/// what the activity needs (a type initialiser or a native library), fail at once: trying again cannot help.
 /// </summary>
 public static class ActivityRetry
 {
@@ -14,6 +15,10 @@ public static class ActivityRetry
         backoffCoefficient: 2,
         maxRetryInterval: TimeSpan.FromMinutes(2))
     {
-        HandleFailure = failure => !failure.IsCausedBy<ArgumentException>() && !failure.IsCausedBy<InvalidDataException>(),
+        HandleFailure = failure => !IsPermanent(failure),
     }));
+
+    public static bool IsPermanent(TaskFailureDetails failure) =>
+        failure.IsCausedBy<ArgumentException>() || failure.IsCausedBy<InvalidDataException>() || failure.IsCausedBy<TypeInitializationException>() ||
+        failure.IsCausedBy<DllNotFoundException>() || failure.IsCausedBy<BadImageFormatException>() || failure.IsCausedBy<NotSupportedException>();
 }

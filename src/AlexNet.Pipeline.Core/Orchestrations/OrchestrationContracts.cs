@@ -19,19 +19,24 @@ public sealed record LabelBatchInput(
     int ChunksPerGroup = 50,
     int PollsPerHistory = 60);
 
-/// <summary>Input of the Retrain orchestration.</summary>
+/// <summary>
+/// Input of the Retrain orchestration. Null training settings take the recipe's defaults in the worker
+/// (<c>TrainingOptions</c>, the one source of training defaults); the base size follows the input size.
+/// </summary>
+/// <param name="GatePoints">How many percentage points of top-1 (and top-5, where meaningful) error a candidate may lose against the current model.</param>
 public sealed record RetrainInput(
     string Dataset,
     bool Force = false,
-    int Epochs = 30,
-    int InputSize = 64,
-    int BaseSize = 73,
-    int BatchSize = 128,
-    double LearningRate = 0.01,
+    int? Epochs = null,
+    int? InputSize = null,
+    int? BaseSize = null,
+    int? BatchSize = null,
+    double? LearningRate = null,
     int Seed = 1,
-    double GateTop5Points = 0.5,
+    double GatePoints = 0.5,
     int TrainTimeoutMinutes = 720,
-    int PollSeconds = 30);
+    int PollSeconds = 30,
+    string? Recipe = null);
 
 public enum OrchestrationState
 {
@@ -107,8 +112,11 @@ public enum RetrainOutcome
     /// <summary>The candidate passed the gate and is now current.</summary>
     Promoted,
 
-    /// <summary>The candidate did worse than the gate allows; the current model stays.</summary>
+    /// <summary>The candidate did worse than the current model by more than the gate allows; the current model stays.</summary>
     Rejected,
+
+    /// <summary>The candidate did not clearly beat always answering the most common class: it learned nothing to promote.</summary>
+    Refused,
 }
 
 /// <summary>What Retrain returns. Errors are fractions (0.12 = 12%); the candidate fields are null when skipped.</summary>

@@ -20,7 +20,6 @@ public static class OrchestrationNames
     public const string Fingerprint = "Fingerprint";
     public const string SubmitTrainJob = "SubmitTrainJob";
     public const string CheckTrainDone = "CheckTrainDone";
-    public const string EvaluateCandidate = "EvaluateCandidate";
     public const string Promote = "Promote";
     public const string WriteRetrainReport = "WriteRetrainReport";
     public const string Rollback = "Rollback";

@@ -48,7 +48,6 @@ public static class OrchestrationRegistry
         new(OrchestrationNames.Fingerprint, typeof(FingerprintActivity)),
         new(OrchestrationNames.SubmitTrainJob, typeof(SubmitTrainJobActivity)),
         new(OrchestrationNames.CheckTrainDone, typeof(CheckTrainDoneActivity)),
-        new(OrchestrationNames.EvaluateCandidate, typeof(EvaluateCandidateActivity)),
         new(OrchestrationNames.Promote, typeof(PromoteActivity)),
         new(OrchestrationNames.WriteRetrainReport, typeof(WriteRetrainReportActivity)),
         new(OrchestrationNames.Rollback, typeof(RollbackActivity)),

@@ -9,8 +9,8 @@ public static class OrchestrationServiceExtensions
 {
     /// <summary>
     /// Registers every activity of <see cref="OrchestrationRegistry"/> (transient: one per invocation) and the services
-    /// they take besides storage and messaging: <see cref="BatchReport"/>, <see cref="ModelRegistry"/>, the candidate
-    /// evaluator and <see cref="TimeProvider"/>. Both hosts call it: the Functions app and the local engine.
+    /// they take besides storage and messaging: <see cref="BatchReport"/> and <see cref="ModelRegistry"/>, and
+    /// <see cref="TimeProvider"/>. Both hosts call it: the Functions app and the local engine.
     /// </summary>
     public static IServiceCollection AddPipelineOrchestrations(this IServiceCollection services)
     {
@@ -18,7 +18,6 @@ public static class OrchestrationServiceExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<BatchReport>();
         services.TryAddSingleton<ModelRegistry>();
-        services.TryAddSingleton<ICandidateEvaluator, ValidationSetEvaluator>();
         foreach (DurableTaskType activity in OrchestrationRegistry.Activities)
             services.TryAddTransient(activity.Type);
         return services;

@@ -5,6 +5,7 @@ using AlexNet.Model.Training;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Models;
+using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -34,8 +35,9 @@ public enum TrainJobOutcome
 /// Runs one <see cref="TrainJob"/>: downloads <c>training/&lt;dataset&gt;/&lt;class&gt;/&lt;file&gt;</c> into a work
 /// folder, trains with <see cref="Trainer"/> (resuming a checkpoint a previous delivery left on this machine),
 /// publishes the candidate through <see cref="ModelRegistry.PublishAsync"/> with the job's parent and data
-/// fingerprint, uploads the run's metrics and plots to <c>runs/&lt;job&gt;/</c>, writes
-/// <c>runs/&lt;job&gt;/train-done.json</c> and only then completes the message. The lock is renewed for the whole
+/// fingerprint, uploads the run's metrics and plots to <c>runs/&lt;job&gt;/</c>, scores candidate and current model on
+/// the same validation images (<see cref="CandidateEvaluation"/>), writes <c>runs/&lt;job&gt;/train-done.json</c> with
+/// that evaluation and only then completes the message. The lock is renewed for the whole
 /// run, so a worker that dies mid-training lets the job come back (to resume) rather than vanish.
 /// </summary>
 public sealed partial class TrainJobProcessor
@@ -44,6 +46,7 @@ public sealed partial class TrainJobProcessor
 
     private readonly IBlobStore store;
     private readonly ModelRegistry registry;
+    private readonly CandidateEvaluation evaluation;
     private readonly WorkerOptions options;
     private readonly WorkerTelemetry telemetry;
     private readonly QueueHealth health;
@@ -54,6 +57,7 @@ public sealed partial class TrainJobProcessor
         IWorkQueueFactory queues,
         IBlobStore store,
         ModelRegistry registry,
+        CandidateEvaluation evaluation,
         IOptions<WorkerOptions> options,
         WorkerTelemetry telemetry,
         QueueHealth health,
@@ -66,6 +70,7 @@ public sealed partial class TrainJobProcessor
         Queue = queues.GetQueue(this.options.TrainQueue);
         this.store = store;
         this.registry = registry;
+        this.evaluation = evaluation;
         this.telemetry = telemetry;
         this.health = health;
         this.time = time;
@@ -168,7 +173,7 @@ public sealed partial class TrainJobProcessor
         if (await registry.GetManifestAsync(job.CandidateVersion, cancellationToken).ConfigureAwait(false) is { } published)
         {
             LogAlreadyPublished(logger, job.JobId, job.CandidateVersion);
-            return new TrainDone(job.JobId, job.CandidateVersion, true, null, published.Metrics, time.GetUtcNow());
+            return new TrainDone(job.JobId, job.CandidateVersion, true, null, published.Metrics, time.GetUtcNow(), await EvaluateAsync(job, cancellationToken).ConfigureAwait(false));
         }
 
         string folder = JobFolder(job.JobId);
@@ -182,16 +187,10 @@ public sealed partial class TrainJobProcessor
         // Training uses the worker's devices as labeling does: two GPUs train the paper's two towers, one the grouped network.
         DevicePlacement placement = DevicePlacement.ForThisMachine(options);
         LogTrainingPlacement(logger, job.JobId, placement.ToString());
-        var trainer = new Trainer(new TrainingOptions
+        var trainer = new Trainer(job.ToTrainingOptions() with
         {
             Layout = placement.Layout,
             Devices = placement.Devices,
-            Epochs = job.Epochs,
-            BatchSize = job.BatchSize,
-            LearningRate = job.LearningRate,
-            Seed = job.Seed,
-            InputSize = job.InputSize,
-            BaseSize = job.BaseSize,
             Version = job.CandidateVersion,
             ParentVersion = parent,
         }, time);
@@ -214,7 +213,16 @@ public sealed partial class TrainJobProcessor
             ["seconds"] = time.GetElapsedTime(started).TotalSeconds,
         };
         LogPublished(logger, job.JobId, job.CandidateVersion, result.FinalValidation.Top1Error, result.FinalValidation.Top5Error, result.Outcome.ToString());
-        return new TrainDone(job.JobId, job.CandidateVersion, true, null, metrics, time.GetUtcNow());
+        return new TrainDone(job.JobId, job.CandidateVersion, true, null, metrics, time.GetUtcNow(), await EvaluateAsync(job, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Candidate and the model it would replace (the job's parent) on the same validation images, evidence in <c>runs/&lt;job&gt;/</c>.</summary>
+    private async Task<EvaluationSummary> EvaluateAsync(TrainJob job, CancellationToken cancellationToken)
+    {
+        EvaluationSummary summary = await evaluation.RunAsync(
+            new EvaluateCandidateInput(job.JobId, job.Dataset, job.CandidateVersion, job.ParentVersion, job.Seed), cancellationToken).ConfigureAwait(false);
+        LogEvaluated(logger, job.JobId, summary.Candidate.Top1Error, summary.Current?.Top1Error, summary.MajorityTop1Error, summary.Images);
+        return summary;
     }
 
     /// <summary>Copies the data set into <paramref name="folder"/>; files already there at the right size (an earlier delivery) are kept.</summary>
@@ -323,15 +331,7 @@ public sealed partial class TrainJobProcessor
             ModelRegistry.ValidateVersion(job.CandidateVersion ?? "");
             if (job.ParentVersion is not null)
                 ModelRegistry.ValidateVersion(job.ParentVersion);
-            var training = new TrainingOptions
-            {
-                Epochs = job.Epochs,
-                BatchSize = job.BatchSize,
-                LearningRate = job.LearningRate,
-                InputSize = job.InputSize,
-                BaseSize = job.BaseSize,
-            };
-            training.Validate();
+            job.ToTrainingOptions().Validate();
         }
         catch (ArgumentException error)
         {
@@ -420,6 +420,9 @@ public sealed partial class TrainJobProcessor
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not settle message {MessageId}; it will be delivered again")]
     private static partial void LogSettleFailed(ILogger logger, Exception error, string messageId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Train job {JobId}: candidate top-1 error {Candidate:P2}, current {Current:P2}, majority-class baseline {Majority:P2} on {Images} validation images")]
+    private static partial void LogEvaluated(ILogger logger, string jobId, double candidate, double? current, double majority, int images);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Train job {JobId} trains on {Placement}")]
     private static partial void LogTrainingPlacement(ILogger logger, string jobId, string placement);

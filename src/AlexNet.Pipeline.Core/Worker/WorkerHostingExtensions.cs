@@ -60,6 +60,8 @@ public static class WorkerHostingExtensions
         services.TryAddSingleton<ModelHolder>();
         services.TryAddSingleton(_ => new ImageDecoder());
         services.TryAddSingleton<LabelQueueProcessor>();
+        services.TryAddSingleton<ICandidateEvaluator, ValidationSetEvaluator>();
+        services.TryAddSingleton<CandidateEvaluation>();
         services.TryAddSingleton<TrainJobProcessor>();
     }
 }

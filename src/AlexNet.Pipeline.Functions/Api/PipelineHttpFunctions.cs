@@ -82,7 +82,7 @@ public sealed class PipelineHttpFunctions(PipelineApiFactory apis)
         CancellationToken cancellationToken) =>
         await HttpResults.WriteAsync(request, await Api(client).RollbackAsync(cancellationToken).ConfigureAwait(false), ApiJsonContext.Default.CurrentModelPointer, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>POST /api/retrain/{dataset}[?force=true]: 202 with the durable status URLs.</summary>
+    /// <summary>POST /api/retrain/{dataset}[?force=true], optional JSON body of retrain options: 202 with the durable status URLs.</summary>
     [Function(nameof(StartRetrain))]
     public async Task<HttpResponseData> StartRetrain(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "retrain/{dataset}")] HttpRequestData request,
@@ -96,7 +96,14 @@ public sealed class PipelineHttpFunctions(PipelineApiFactory apis)
         if (!string.IsNullOrEmpty(forceText) && !bool.TryParse(forceText, out force))
             return await HttpResults.WriteErrorAsync(request, 400, $"force must be true or false, not '{forceText}'", cancellationToken).ConfigureAwait(false);
 
-        ApiResult<RetrainStarted> result = await Api(client).StartRetrainAsync(dataset, force, cancellationToken).ConfigureAwait(false);
+        byte[]? body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+            return await HttpResults.WriteErrorAsync(request, 413, $"the body is over {MaxBodyBytes} bytes", cancellationToken).ConfigureAwait(false);
+        ApiResult<Orchestrations.RetrainInput?> options = PipelineApi.ReadRetrainOptions(body);
+        if (!options.IsSuccess)
+            return await HttpResults.WriteErrorAsync(request, options.StatusCode, options.Error!, cancellationToken).ConfigureAwait(false);
+
+        ApiResult<RetrainStarted> result = await Api(client).StartRetrainAsync(dataset, force, options.Value, cancellationToken).ConfigureAwait(false);
         return result.StatusCode == (int)HttpStatusCode.Accepted
             ? await client.CreateCheckStatusResponseAsync(request, result.Value!.InstanceId, cancellationToken).ConfigureAwait(false)
             : await HttpResults.WriteAsync(request, result, ApiJsonContext.Default.RetrainStarted, cancellationToken).ConfigureAwait(false);

@@ -46,10 +46,6 @@ public sealed class ActivityFunctions
     public Task<TrainDone?> CheckTrainDone([ActivityTrigger] string input, string instanceId, FunctionContext context) =>
         Run<CheckTrainDoneActivity, string, TrainDone?>(OrchestrationNames.CheckTrainDone, input, instanceId, context);
 
-    [Function(OrchestrationNames.EvaluateCandidate)]
-    public Task<EvaluationSummary> EvaluateCandidate([ActivityTrigger] EvaluateCandidateInput input, string instanceId, FunctionContext context) =>
-        Run<EvaluateCandidateActivity, EvaluateCandidateInput, EvaluationSummary>(OrchestrationNames.EvaluateCandidate, input, instanceId, context);
-
     [Function(OrchestrationNames.Promote)]
     public Task<PromoteResult> Promote([ActivityTrigger] PromoteInput input, string instanceId, FunctionContext context) =>
         Run<PromoteActivity, PromoteInput, PromoteResult>(OrchestrationNames.Promote, input, instanceId, context);

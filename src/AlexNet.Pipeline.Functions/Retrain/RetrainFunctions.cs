@@ -36,7 +36,7 @@ public sealed partial class RetrainFunctions(PipelineApiFactory apis, IOptions<R
         }
 
         ApiResult<RetrainStarted> result = await apis.Create(new FunctionsOrchestrationClient(client))
-            .StartRetrainAsync(settings.Dataset, settings.Force, cancellationToken).ConfigureAwait(false);
+            .StartRetrainAsync(settings.Dataset, settings.Force, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (result.IsSuccess)
             LogStarted(logger, settings.Dataset, result.Value!.InstanceId);
         else

@@ -13,20 +13,23 @@ namespace AlexNet.Pipeline.Tests.Orchestrations;
 /// <summary>
 /// Stands in for the worker's train jobs: receives a <see cref="TrainJob"/>, publishes a random-weight 64x64 network
 /// under the job's candidate version (classes from the training set, the job's fingerprint), and writes
-/// <c>runs/&lt;job&gt;/train-done.json</c>, as the worker's contract says.
+/// <c>runs/&lt;job&gt;/train-done.json</c> with the evaluation the test scripts (null: the job fails), as the worker's
+/// contract says.
 /// </summary>
 internal sealed class FakeTrainer : IAsyncDisposable
 {
     private readonly IBlobStore store;
     private readonly ModelRegistry models;
     private readonly IWorkQueue queue;
+    private readonly Func<TrainJob, EvaluationSummary?> evaluate;
     private readonly CancellationTokenSource stop = new();
     private readonly Task loop;
 
-    public FakeTrainer(IBlobStore store, ModelRegistry models, IWorkQueueFactory queues)
+    public FakeTrainer(IBlobStore store, ModelRegistry models, IWorkQueueFactory queues, Func<TrainJob, EvaluationSummary?> evaluate)
     {
         this.store = store;
         this.models = models;
+        this.evaluate = evaluate;
         queue = queues.GetQueue(PipelineNames.TrainQueue);
         loop = Task.Run(RunAsync);
     }
@@ -71,7 +74,9 @@ internal sealed class FakeTrainer : IAsyncDisposable
                 Jobs.Enqueue(job);
                 ImageDataSet data = await ImageDataSet.ListAsync(new TrainingSetSource(store, job.Dataset));
                 await models.PublishAsync(Package(job.CandidateVersion, data.Classes, job.Seed + Jobs.Count, job.TrainingFingerprint, job.ParentVersion));
-                var done = new TrainDone(job.JobId, job.CandidateVersion, true, null, new Dictionary<string, double> { ["epochs"] = job.Epochs }, DateTimeOffset.UtcNow);
+                EvaluationSummary? evaluation = evaluate(job);
+                var done = new TrainDone(job.JobId, job.CandidateVersion, evaluation is not null, evaluation is null ? "scripted failure" : null,
+                    new Dictionary<string, double> { ["epochs"] = job.Epochs ?? 0 }, DateTimeOffset.UtcNow, evaluation);
                 await store.UploadAsync(PipelineNames.RunsContainer, PipelineNames.TrainDoneBlob(job.JobId), ContractSerializer.ToBinary(done), "application/json");
                 await queue.CompleteAsync(message);
             }

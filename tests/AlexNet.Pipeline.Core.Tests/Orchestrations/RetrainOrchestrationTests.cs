@@ -4,12 +4,14 @@ using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Tests.Fixtures;
 using AlexNet.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace AlexNet.Pipeline.Tests.Orchestrations;
 
-/// <summary>Retrain on the local durable engine over Azurite, with a stand-in trainer publishing random-weight 64x64 models.</summary>
+/// <summary>
+/// Retrain on the local durable engine over Azurite, with a stand-in trainer that publishes random-weight 64x64 models
+/// and reports the evaluation each test scripts (the real evaluation runs in the worker: TrainWorkerTests).
+/// </summary>
 public sealed class RetrainOrchestrationTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
     private const string Dataset = "fashion";
@@ -19,51 +21,26 @@ public sealed class RetrainOrchestrationTests(AzuriteFixture azurite, ITestOutpu
     public AzuriteFixture Azurite { get; } = azurite;
 
     [Fact]
-    public async Task RealEvaluationComparesBothModelsAndPromotesACandidateWithinTheGate()
+    public async Task GatePromotesABetterCandidateAndRejectsAWorseOne()
     {
+        // The second candidate clears the floor (20 images at a 0.5 baseline: at most 16.5 %) but is 5 points worse than the current model.
+        var scores = new Queue<(double Candidate, double Current)>([(0.10, 0.20), (0.15, 0.10)]);
+        var jobs = new List<TrainJob>();
         await using var host = new DurableTestHost(output);
         await UploadTrainingSetAsync(host);
         await PromoteCurrentAsync(host, "base", "sha256:older-training-set");
-        await using var trainer = new FakeTrainer(host.Store, host.Models, host.Queues);
-        await host.StartEngineAsync();
-
-        RetrainResult result = await RunAsync(host, "retrain-real", new RetrainInput(Dataset, PollSeconds: 2));
-
-        // Two classes: every model's top-5 holds the true class, so both top-5 errors are 0 and the gate passes.
-        Assert.Equal(RetrainOutcome.Promoted, result.Outcome);
-        Assert.Equal((0.0, 0.0), (result.CandidateTop5Error!.Value, result.CurrentTop5Error!.Value));
-        Assert.Equal(2, result.ValidationImages);
-        Assert.Equal(result.CandidateVersion, (await host.Models.GetCurrentAsync())!.Version);
-        Assert.Equal("base", (await host.Models.GetCurrentAsync())!.Previous);
-
-        var churn = JsonDocument.Parse((await host.Store.DownloadAsync("runs", "retrain-real/label-churn.json"))!.Content.ToString()).RootElement;
-        Assert.Equal(2, churn.GetProperty("compared").GetInt32());
-        Assert.Equal(result.Top1Changed, churn.GetProperty("changed").GetInt32());
-        var metrics = JsonDocument.Parse((await host.Store.DownloadAsync("runs", "retrain-real/metrics.json"))!.Content.ToString()).RootElement;
-        Assert.Equal("promoted", metrics.GetProperty("outcome").GetString());
-        foreach (string plot in new[] { RetrainPaths.ComparisonPlot, RetrainPaths.CandidateConfusionPlot, RetrainPaths.CurrentConfusionPlot })
+        await using var trainer = new FakeTrainer(host.Store, host.Models, host.Queues, job =>
         {
-            byte[] png = (await host.Store.DownloadAsync("runs", $"retrain-real/{plot}"))!.Content.ToArray();
-            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
-        }
-        TrainJob job = Assert.Single(trainer.Jobs);
-        Assert.Equal(("retrain-real", "base"), (job.JobId, job.ParentVersion));
-    }
-
-    [Fact]
-    public async Task GatePromotesABetterCandidateAndRejectsAWorseOne()
-    {
-        var evaluator = new ScriptedEvaluator((0.10, 0.20), (0.30, 0.10));
-        await using var host = new DurableTestHost(output, services => services.AddSingleton<ICandidateEvaluator>(evaluator));
-        await UploadTrainingSetAsync(host);
-        await PromoteCurrentAsync(host, "base", "sha256:older-training-set");
-        await using var trainer = new FakeTrainer(host.Store, host.Models, host.Queues);
+            jobs.Add(job);
+            var (candidate, current) = scores.Dequeue();
+            return Evaluation(job, candidate, current);
+        });
         await host.StartEngineAsync();
 
         RetrainResult better = await RunAsync(host, "retrain-better", new RetrainInput(Dataset, PollSeconds: 2));
         Assert.Equal(RetrainOutcome.Promoted, better.Outcome);
-        Assert.Equal(2, better.Top1Changed);
         Assert.Equal(better.CandidateVersion, (await host.Models.GetCurrentAsync())!.Version);
+        Assert.Equal("base", (await host.Models.GetCurrentAsync())!.Previous);
 
         // The training set is unchanged since the promoted candidate: only a forced run trains again.
         RetrainResult worse = await RunAsync(host, "retrain-worse", new RetrainInput(Dataset, Force: true, PollSeconds: 2));
@@ -71,9 +48,47 @@ public sealed class RetrainOrchestrationTests(AzuriteFixture azurite, ITestOutpu
         Assert.Contains("failed the gate", worse.Reason, StringComparison.Ordinal);
         Assert.Equal(better.CandidateVersion, (await host.Models.GetCurrentAsync())!.Version);
         Assert.NotNull(await host.Models.GetManifestAsync(worse.CandidateVersion!));
-        Assert.Equal<string?>(["base", better.CandidateVersion], evaluator.Calls.Select(c => c.CurrentVersion));
-        var metrics = JsonDocument.Parse((await host.Store.DownloadAsync("runs", "retrain-worse/metrics.json"))!.Content.ToString()).RootElement;
-        Assert.Equal("rejected", metrics.GetProperty("outcome").GetString());
+        Assert.Equal<string?>(["base", better.CandidateVersion], jobs.Select(j => j.ParentVersion));
+        Assert.Equal("rejected", (await ReportAsync(host, "retrain-worse")).GetProperty("outcome").GetString());
+    }
+
+    [Fact]
+    public async Task AFirstModelAtChanceIsRefusedNotPromotedAndTheReportSaysWhy()
+    {
+        await using var host = new DurableTestHost(output);
+        await UploadTrainingSetAsync(host);
+        await using var trainer = new FakeTrainer(host.Store, host.Models, host.Queues, job => Evaluation(job, 0.5, null, loss: Math.Log(2)));
+        await host.StartEngineAsync();
+
+        RetrainResult result = await RunAsync(host, "retrain-chance", new RetrainInput(Dataset, PollSeconds: 2));
+
+        Assert.Equal(RetrainOutcome.Refused, result.Outcome);
+        Assert.Contains("majority-class baseline", result.Reason, StringComparison.Ordinal);
+        Assert.Null(await host.Models.GetCurrentAsync());
+        JsonElement report = await ReportAsync(host, "retrain-chance");
+        Assert.Equal("refused", report.GetProperty("outcome").GetString());
+        Assert.Equal(0.5, report.GetProperty("evaluation").GetProperty("majorityTop1Error").GetDouble());
+    }
+
+    [Fact]
+    public async Task TrainingSettingsLeftOutTravelAsNullsForTheWorkersDefaults()
+    {
+        var jobs = new List<TrainJob>();
+        await using var host = new DurableTestHost(output);
+        await UploadTrainingSetAsync(host);
+        await using var trainer = new FakeTrainer(host.Store, host.Models, host.Queues, job =>
+        {
+            jobs.Add(job);
+            return Evaluation(job, 0.1, null);
+        });
+        await host.StartEngineAsync();
+
+        await RunAsync(host, "retrain-defaults", new RetrainInput(Dataset, InputSize: 64, Seed: 7, PollSeconds: 2));
+
+        TrainJob job = Assert.Single(jobs);
+        Assert.Equal((64, 7), (job.InputSize, job.Seed));
+        Assert.Equal<int?[]>([null, null, null], [job.Epochs, job.BaseSize, job.BatchSize]);
+        Assert.Null(job.LearningRate);
     }
 
     [Fact]
@@ -83,7 +98,12 @@ public sealed class RetrainOrchestrationTests(AzuriteFixture azurite, ITestOutpu
         await UploadTrainingSetAsync(host);
         ImageDataSet data = await ImageDataSet.ListAsync(new TrainingSetSource(host.Store, Dataset));
         await PromoteCurrentAsync(host, "base", data.Fingerprint);
-        await using var trainer = new FakeTrainer(host.Store, host.Models, host.Queues);
+        var jobs = new List<TrainJob>();
+        await using var trainer = new FakeTrainer(host.Store, host.Models, host.Queues, job =>
+        {
+            jobs.Add(job);
+            return Evaluation(job, 0.1, null);
+        });
         await host.StartEngineAsync();
 
         RetrainResult result = await RunAsync(host, "retrain-skip", new RetrainInput(Dataset, PollSeconds: 2));
@@ -91,14 +111,34 @@ public sealed class RetrainOrchestrationTests(AzuriteFixture azurite, ITestOutpu
         Assert.Equal(RetrainOutcome.Skipped, result.Outcome);
         Assert.Equal(data.Fingerprint, result.Fingerprint);
         Assert.Null(result.JobId);
-        Assert.Empty(trainer.Jobs);
+        Assert.Empty(jobs);
         Assert.Equal("base", (await host.Models.GetCurrentAsync())!.Version);
     }
 
     [Fact]
-    public async Task TrainJobThatNeverFinishesFailsAtItsTimeoutNamingTheMarker()
+    public async Task AFailedTrainJobEndsTheRunFailedWithItsReportWritten()
     {
-        await using var host = new DurableTestHost(output, services => services.AddSingleton<ICandidateEvaluator>(new ScriptedEvaluator()));
+        await using var host = new DurableTestHost(output);
+        await UploadTrainingSetAsync(host);
+        await using var trainer = new FakeTrainer(host.Store, host.Models, host.Queues, _ => null);
+        await host.StartEngineAsync();
+
+        Assert.True(await host.Client.StartRetrainAsync("retrain-fails", new RetrainInput(Dataset, PollSeconds: 2)));
+        OrchestrationStatus status = await host.WaitAsync("retrain-fails", Timeout);
+
+        Assert.Equal(OrchestrationState.Failed, status.State);
+        Assert.Contains("scripted failure", status.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("\"failed\"", status.CustomStatusJson, StringComparison.Ordinal);
+        JsonElement report = await ReportAsync(host, "retrain-fails");
+        Assert.Equal("training-failed", report.GetProperty("outcome").GetString());
+        Assert.Contains("scripted failure", report.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Null(await host.Models.GetCurrentAsync());
+    }
+
+    [Fact]
+    public async Task TrainJobThatNeverFinishesFailsAtItsTimeoutNamingTheMarkerAndLeavesAReport()
+    {
+        await using var host = new DurableTestHost(output);
         await UploadTrainingSetAsync(host);
         await host.StartEngineAsync();
 
@@ -108,7 +148,23 @@ public sealed class RetrainOrchestrationTests(AzuriteFixture azurite, ITestOutpu
         Assert.Equal(OrchestrationState.Failed, status.State);
         Assert.Contains("retrain-lost/train-done.json", status.FailureMessage, StringComparison.Ordinal);
         Assert.Null(await host.Models.GetCurrentAsync());
+        Assert.Contains("retrain-lost/train-done.json", (await ReportAsync(host, "retrain-lost")).GetProperty("reason").GetString(), StringComparison.Ordinal);
     }
+
+    /// <summary>What the worker would report: 20 validation images of two balanced classes (baseline error 0.5).</summary>
+    private static EvaluationSummary Evaluation(TrainJob job, double candidate, double? current, double loss = 0.3) => new(
+        "scripted",
+        20,
+        new ModelScore(job.CandidateVersion, 20, candidate, 0, loss),
+        current is null || job.ParentVersion is null ? null : new ModelScore(job.ParentVersion, 20, current.Value, 0, 0.3),
+        current is null ? 0 : 2,
+        current is null ? 0 : 20,
+        [],
+        Classes.Length,
+        0.5);
+
+    private static async Task<JsonElement> ReportAsync(DurableTestHost host, string jobId) =>
+        JsonDocument.Parse((await host.Store.DownloadAsync("runs", $"{jobId}/metrics.json"))!.Content.ToString()).RootElement;
 
     private static async Task<RetrainResult> RunAsync(DurableTestHost host, string instanceId, RetrainInput input)
     {
@@ -124,7 +180,7 @@ public sealed class RetrainOrchestrationTests(AzuriteFixture azurite, ITestOutpu
         await host.Models.PromoteAsync(version, "test setup");
     }
 
-    /// <summary>Ten small photos per class: the trainer's 10% validation split holds one of each.</summary>
+    /// <summary>Ten small photos per class.</summary>
     private static async Task UploadTrainingSetAsync(DurableTestHost host)
     {
         for (int c = 0; c < Classes.Length; c++)

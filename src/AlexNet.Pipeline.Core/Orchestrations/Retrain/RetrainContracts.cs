@@ -16,10 +16,8 @@ public sealed record RetrainProgress(string Phase, string? JobId, string? Candid
 /// <param name="Deadline">Orchestration time after which the wait fails.</param>
 public sealed record TrainWaitInput(string JobId, DateTime Deadline, int PollSeconds, int PollsPerHistory);
 
+/// <summary>What the worker's evaluator compares after training: the candidate and the model it would replace.</summary>
 public sealed record EvaluateCandidateInput(string JobId, string Dataset, string CandidateVersion, string? CurrentVersion, int Seed);
-
-/// <summary>A model's scores on the validation set. Errors are fractions.</summary>
-public sealed record ModelScore(string Version, int Images, double Top1Error, double Top5Error, double Loss);
 
 /// <summary>A validation image whose top-1 label differs between the current model and the candidate.</summary>
 public sealed record LabelChange(string Item, string TrueLabel, string Current, string Candidate);
@@ -36,17 +34,11 @@ public sealed record ModelComparison(
     IReadOnlyList<LabelChange> Changes,
     int Compared,
     EvaluationReport? CandidateReport = null,
-    EvaluationReport? CurrentReport = null);
+    EvaluationReport? CurrentReport = null,
+    int Classes = 0,
+    double MajorityTop1Error = 1,
+    string? CurrentNotScored = null);
 
-/// <summary>The small part of a comparison that goes through the history; the rest is in <c>runs/&lt;job&gt;/</c>.</summary>
-public sealed record EvaluationSummary(
-    string ValidationSet,
-    int Images,
-    ModelScore Candidate,
-    ModelScore? Current,
-    int Top1Changed,
-    int Compared,
-    IReadOnlyList<string> Artifacts);
 
 /// <param name="ExpectedCurrent">The version the candidate was compared with: promotion is skipped if another took its place meanwhile.</param>
 public sealed record PromoteInput(string CandidateVersion, string? ExpectedCurrent, string Reason);
@@ -62,7 +54,7 @@ public sealed record RetrainReport(
     string Fingerprint,
     string CandidateVersion,
     string? CurrentVersion,
-    double GateTop5Points,
+    double GatePoints,
     EvaluationSummary? Evaluation,
     double? Top1ChurnFraction,
     IReadOnlyDictionary<string, double>? TrainMetrics,

@@ -2,27 +2,27 @@ using System.Text.Json;
 using AlexNet.Model.Evaluation;
 using AlexNet.Model.Reporting;
 using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Storage;
-using Microsoft.DurableTask;
 
-namespace AlexNet.Pipeline.Orchestrations;
+namespace AlexNet.Pipeline.Worker;
 
 /// <summary>
 /// Scores candidate and current model on the same validation images (<see cref="ICandidateEvaluator"/>) and writes
 /// the evidence into <c>runs/&lt;job&gt;/</c>: <c>evaluation.json</c> (both reports), <c>label-churn.json</c> (which
 /// top-1 labels the candidate would change), and PNG plots (confusion matrices, error comparison). Returns only the
-/// scores and counts.
+/// scores and counts, which go into <c>train-done.json</c> for the Retrain orchestration's gate. Runs in the train job
+/// that made the candidate, where the data, the devices and libtorch are.
 /// </summary>
-[DurableTask(OrchestrationNames.EvaluateCandidate)]
-public sealed class EvaluateCandidateActivity(ICandidateEvaluator evaluator, IBlobStore store) : TaskActivity<EvaluateCandidateInput, EvaluationSummary>
+public sealed class CandidateEvaluation(ICandidateEvaluator evaluator, IBlobStore store)
 {
     private const int ChurnExamples = 50;
     private const int ChurnTransitions = 20;
 
-    public override async Task<EvaluationSummary> RunAsync(TaskActivityContext context, EvaluateCandidateInput input)
+    public async Task<EvaluationSummary> RunAsync(EvaluateCandidateInput input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
-        ModelComparison comparison = await evaluator.CompareAsync(input).ConfigureAwait(false);
+        ModelComparison comparison = await evaluator.CompareAsync(input, cancellationToken).ConfigureAwait(false);
         var artifacts = new List<string>();
 
         await PutAsync(input.JobId, RetrainPaths.Evaluation, JsonSerializer.SerializeToUtf8Bytes(comparison, RetrainJsonContext.Default.ModelComparison), "application/json", artifacts).ConfigureAwait(false);
@@ -44,7 +44,7 @@ public sealed class EvaluateCandidateActivity(ICandidateEvaluator evaluator, IBl
 
         await WritePlotsAsync(input.JobId, comparison, artifacts).ConfigureAwait(false);
         return new EvaluationSummary(comparison.ValidationSet, comparison.Images, comparison.Candidate, comparison.Current,
-            comparison.Changes.Count, comparison.Compared, artifacts);
+            comparison.Changes.Count, comparison.Compared, artifacts, comparison.Classes, comparison.MajorityTop1Error, comparison.CurrentNotScored);
     }
 
     private async Task WritePlotsAsync(string jobId, ModelComparison comparison, List<string> artifacts)

@@ -4,11 +4,13 @@ using AlexNet.Model.Inference;
 using AlexNet.Model.Network;
 using AlexNet.Model.Packaging;
 using AlexNet.Model.Training;
+using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Models;
+using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Storage;
 using static TorchSharp.torch;
 
-namespace AlexNet.Pipeline.Orchestrations;
+namespace AlexNet.Pipeline.Worker;
 
 /// <summary>
 /// Evaluates both models, centre crop, on the held-out images of the data set:
@@ -36,10 +38,15 @@ public sealed class ValidationSetEvaluator(IBlobStore store, ModelRegistry model
         var (candidateReport, candidateTop1) = await EvaluateAsync(candidate, source, items, cancellationToken).ConfigureAwait(false);
         EvaluationReport? currentReport = null;
         Dictionary<string, string>? currentTop1 = null;
+        string? currentNotScored = null;
         if (input.CurrentVersion is not null)
         {
             ModelPackage current = await models.LoadAsync(input.CurrentVersion, cancellationToken).ConfigureAwait(false);
-            (currentReport, currentTop1) = await EvaluateAsync(current, source, items, cancellationToken).ConfigureAwait(false);
+            string[] unknown = items.Select(i => i.Class).Distinct(StringComparer.Ordinal).Except(current.Manifest.Classes, StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+            if (unknown.Length > 0)
+                currentNotScored = $"the current model {input.CurrentVersion} does not know the classes {string.Join(", ", unknown)}, so it cannot be scored on this validation set";
+            else
+                (currentReport, currentTop1) = await EvaluateAsync(current, source, items, cancellationToken).ConfigureAwait(false);
         }
 
         var changes = new List<LabelChange>();
@@ -65,7 +72,10 @@ public sealed class ValidationSetEvaluator(IBlobStore store, ModelRegistry model
             changes,
             compared,
             candidateReport,
-            currentReport);
+            currentReport,
+            items.Select(i => i.Class).Distinct(StringComparer.Ordinal).Count(),
+            MajorityError(items),
+            currentNotScored);
     }
 
     private async Task<(string Description, IImageSource Source, IReadOnlyList<ImageEntry> Items)> ValidationItemsAsync(
@@ -108,7 +118,7 @@ public sealed class ValidationSetEvaluator(IBlobStore store, ModelRegistry model
                 continue;
             using var scope = NewDisposeScope();
             Tensor packed = Pack(decoded.OfType<BaseImage>().ToArray());
-            Tensor probabilities = Classifier.Probabilities(network, manifest.Mean, manifest.InputSize, packed, CropMode.Center);
+            Tensor probabilities = Classifier.Probabilities(network, manifest.Mean, manifest.Std, manifest.InputSize, packed, CropMode.Center);
             accumulator.Add(probabilities, kept.Select(i => (long)labeled[i].Label).ToArray());
             long[] best = probabilities.argmax(1).data<long>().ToArray();
             for (int k = 0; k < kept.Length; k++)
@@ -129,6 +139,10 @@ public sealed class ValidationSetEvaluator(IBlobStore store, ModelRegistry model
         }
         return ImageTensors.Pack(memory, side);
     }
+
+    /// <summary>Top-1 error of always answering the most common class of <paramref name="items"/>.</summary>
+    public static double MajorityError(IReadOnlyList<ImageEntry> items) =>
+        items.Count == 0 ? 1 : 1 - (double)items.GroupBy(i => i.Class, StringComparer.Ordinal).Max(g => g.Count()) / items.Count;
 
     private static ModelScore Score(string version, EvaluationReport report) =>
         new(version, report.Images, report.Top1Error, report.Top5Error, report.Loss);

@@ -1,8 +1,9 @@
 using System.Globalization;
 using AlexNet.Model.Reporting;
+using AlexNet.Pipeline.Contracts;
 using ScottPlot;
 
-namespace AlexNet.Pipeline.Orchestrations;
+namespace AlexNet.Pipeline.Worker;
 
 /// <summary>
 /// Top-1 and top-5 validation error of the current model beside the candidate's, as a bar chart (ScottPlot, like the
