@@ -60,7 +60,8 @@ public sealed class TrainWorkerTests
         Assert.Equal(("v1", "sha256:snapshot-of-shapes"), (manifest.ParentVersion, manifest.TrainingDataFingerprint));
         Assert.Equal(["blue", "red"], manifest.Classes);
         Assert.Equal("v1", (await registry.GetCurrentAsync())!.Version);
-        Assert.NotNull(await store.GetEntryAsync(PipelineNames.RunsContainer, "job-1/metrics.json"));
+        Assert.NotNull(await store.GetEntryAsync(PipelineNames.RunsContainer, "job-1/" + TrainJobProcessor.TrainMetricsFile));
+        Assert.Null(await store.GetEntryAsync(PipelineNames.RunsContainer, "job-1/metrics.json")); // the Retrain report's name
         Assert.False(Directory.Exists(Path.Combine(workFolder, "alexnet-train", "job-1")), "the job's work folder should be removed once its marker is written");
         Assert.All(queues.Queue("train-t").Log, e => Assert.Equal(Settlement.Completed, e.Settlement));
     }

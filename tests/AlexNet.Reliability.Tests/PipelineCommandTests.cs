@@ -168,7 +168,8 @@ internal sealed class LocalPipeline : IAsyncDisposable
         this.output = output;
     }
 
-    public static async Task<LocalPipeline> StartAsync(PrivateAzurite azurite, string taskHub, int sweepSeconds, ITestOutputHelper output)
+    /// <param name="ready">Wait for <c>/health/ready</c> (a model is loaded); without a promoted model, <c>/health/live</c>.</param>
+    public static async Task<LocalPipeline> StartAsync(PrivateAzurite azurite, string taskHub, int sweepSeconds, ITestOutputHelper output, bool ready = true)
     {
         int port = PrivateAzurite.AnyFreePort();
         string log = Path.Combine(Path.GetTempPath(), $"alexnet-pipeline-test-{Guid.NewGuid():N}.log");
@@ -190,7 +191,8 @@ internal sealed class LocalPipeline : IAsyncDisposable
         var pipeline = new LocalPipeline(process, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) }, log, output);
         try
         {
-            await pipeline.UntilAsync(async () => await pipeline.ReadyAsync(), TimeSpan.FromSeconds(90), "/health/ready", () => Task.FromResult("not ready"));
+            string health = ready ? "health/ready" : "health/live";
+            await pipeline.UntilAsync(async () => await pipeline.HealthyAsync(health), TimeSpan.FromSeconds(90), "/" + health, () => Task.FromResult("not yet"));
         }
         catch
         {
@@ -257,11 +259,11 @@ internal sealed class LocalPipeline : IAsyncDisposable
         File.Delete(log);
     }
 
-    private async Task<bool> ReadyAsync()
+    private async Task<bool> HealthyAsync(string path)
     {
         try
         {
-            using HttpResponseMessage response = await http.GetAsync(new Uri("health/ready", UriKind.Relative));
+            using HttpResponseMessage response = await http.GetAsync(new Uri(path, UriKind.Relative));
             return response.StatusCode == HttpStatusCode.OK;
         }
         catch (HttpRequestException)

@@ -28,8 +28,9 @@ namespace AlexNet.Reliability.Tests;
 public sealed class RetrainThroughPipelineTests(ITestOutputHelper output) : IDisposable
 {
     /// <summary>
-    /// Bar for the records' top-1 accuracy (chance 0.10). Measured (docs/benchmarks.md): 0.80 on this machine with
-    /// these settings; the margin covers other thread counts and torch builds.
+    /// Bar for the records' top-1 accuracy (chance 0.10). Measured (docs/benchmarks.md): 0.733 on this project's 2-core
+    /// machine with these settings, the in-process evaluation of the same model on the same images 0.733; the margin
+    /// covers other thread counts and torch builds.
     /// </summary>
     private const double AccuracyBar = 0.60;
 
@@ -50,7 +51,7 @@ public sealed class RetrainThroughPipelineTests(ITestOutputHelper output) : IDis
         await using var azurite = await PrivateAzurite.StartAsync();
         var service = new BlobServiceClient(azurite.ConnectionString);
         var store = new AzureBlobStore(service, NullLogger<AzureBlobStore>.Instance);
-        await using var pipeline = await LocalPipeline.StartAsync(azurite, "rt" + Guid.NewGuid().ToString("N")[..12], sweepSeconds: 1, output);
+        await using var pipeline = await LocalPipeline.StartAsync(azurite, "rt" + Guid.NewGuid().ToString("N")[..12], sweepSeconds: 1, output, ready: false);
 
         await UploadFolderAsync(service, Path.Combine(temp, "train"), PipelineNames.TrainingContainer, "fashion/", (cls, file) => $"{cls}/{file}");
         JsonElement report = await RetrainAsync(pipeline, store, "fashion");
@@ -90,7 +91,7 @@ public sealed class RetrainThroughPipelineTests(ITestOutputHelper output) : IDis
         await using var azurite = await PrivateAzurite.StartAsync();
         var service = new BlobServiceClient(azurite.ConnectionString);
         var store = new AzureBlobStore(service, NullLogger<AzureBlobStore>.Instance);
-        await using var pipeline = await LocalPipeline.StartAsync(azurite, "rr" + Guid.NewGuid().ToString("N")[..12], sweepSeconds: 3600, output);
+        await using var pipeline = await LocalPipeline.StartAsync(azurite, "rr" + Guid.NewGuid().ToString("N")[..12], sweepSeconds: 3600, output, ready: false);
 
         // Every image filed under a class drawn at random: there is nothing to learn.
         var random = new Random(5);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AlexNet.Cli.Pipeline;
+using AlexNet.Pipeline.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -79,6 +80,8 @@ public static class PipelineCommand
                     return await runner.RunAsync(sampleFolder, epochs, settings, cancellationToken);
                 }
 
+                if (await app.Services.GetRequiredService<ModelRegistry>().GetCurrentAsync(cancellationToken) is null)
+                    output.WriteLine($"no model is promoted yet, so uploads will wait unlabeled: {IngestSweepService.NoModelAdvice}");
                 output.WriteLine("upload images to incoming/<batch>/ with any Azure Storage client; POST /api/batches/<batch> to label a whole batch; Ctrl+C stops");
                 await app.WaitForShutdownAsync(cancellationToken);
                 return 0;

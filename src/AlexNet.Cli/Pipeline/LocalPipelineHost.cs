@@ -3,6 +3,7 @@ using AlexNet.Pipeline.Api;
 using AlexNet.Pipeline.Durable;
 using AlexNet.Pipeline.Hosting;
 using AlexNet.Pipeline.Ingest;
+using AlexNet.Pipeline.Models;
 using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Worker;
 using Microsoft.AspNetCore.Builder;
@@ -154,9 +155,20 @@ internal static class LocalPipelineHost
 
 internal sealed record IngestSweepSchedule(TimeSpan Interval);
 
-/// <summary>Sweeps <c>incoming</c> on an interval: locally there is no Event Grid, so the sweep is the trigger.</summary>
-internal sealed partial class IngestSweepService(IngestSweeper sweeper, IngestSweepSchedule schedule, TimeProvider time, ILogger<IngestSweepService> logger) : BackgroundService
+/// <summary>
+/// Sweeps <c>incoming</c> on an interval: locally there is no Event Grid, so the sweep is the trigger. While no model
+/// is promoted, uploads it queues wait unlabeled, and it says so (at most once a minute) with what to do.
+/// </summary>
+internal sealed partial class IngestSweepService(
+    IngestSweeper sweeper, IngestSweepSchedule schedule, ModelRegistry models, TimeProvider time, ILogger<IngestSweepService> logger) : BackgroundService
 {
+    public const string NoModelAdvice =
+        "upload labeled images to training/<dataset>/<class>/ and POST /api/retrain/<dataset> (body {\"inputSize\": 64} for small images), " +
+        "promote a published model with POST /api/models/<version>/promote, or run alexnet pipeline --demo";
+
+    private static readonly TimeSpan NoticeInterval = TimeSpan.FromMinutes(1);
+    private long lastNotice = long.MinValue;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(schedule.Interval, time);
@@ -167,6 +179,12 @@ internal sealed partial class IngestSweepService(IngestSweeper sweeper, IngestSw
                 SweepResult result = await sweeper.SweepAsync(stoppingToken);
                 if (result.Queued + result.Rejected > 0)
                     LogSwept(logger, result.Queued, result.Rejected);
+                if (result.Queued > 0 && (lastNotice == long.MinValue || time.GetElapsedTime(lastNotice) >= NoticeInterval)
+                    && await models.GetCurrentAsync(stoppingToken) is null)
+                {
+                    lastNotice = time.GetTimestamp();
+                    LogWaitingForModel(logger, result.Queued, NoModelAdvice);
+                }
             }
             catch (Exception error) when (error is not OperationCanceledException)
             {
@@ -178,6 +196,9 @@ internal sealed partial class IngestSweepService(IngestSweeper sweeper, IngestSw
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ingest sweep queued {Queued} uploads and rejected {Rejected}")]
     private static partial void LogSwept(ILogger logger, int queued, int rejected);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Queued} upload(s) are waiting to be labeled, but no model is promoted yet (models/current.json): {Advice}")]
+    private static partial void LogWaitingForModel(ILogger logger, int queued, string advice);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ingest sweep failed; retrying on the next tick")]
     private static partial void LogSweepFailed(ILogger logger, Exception error);

@@ -44,6 +44,9 @@ public sealed partial class TrainJobProcessor
 {
     private const int DownloadParallelism = 16;
 
+    /// <summary>The trainer's per-epoch <c>metrics.json</c>, as uploaded into <c>runs/&lt;job&gt;/</c>.</summary>
+    public const string TrainMetricsFile = "train-metrics.json";
+
     private readonly IBlobStore store;
     private readonly ModelRegistry registry;
     private readonly CandidateEvaluation evaluation;
@@ -261,7 +264,9 @@ public sealed partial class TrainJobProcessor
         {
             string contentType = file.EndsWith(".png", StringComparison.Ordinal) ? "image/png" : "application/json";
             byte[] bytes = await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
-            await store.UploadAsync(PipelineNames.RunsContainer, $"{jobId}/{Path.GetFileName(file)}", BinaryData.FromBytes(bytes), contentType, cancellationToken: cancellationToken)
+            // runs/<job>/metrics.json is the Retrain report; the trainer's own per-epoch metrics go beside it.
+            string name = Path.GetFileName(file) == Trainer.MetricsFile ? TrainMetricsFile : Path.GetFileName(file);
+            await store.UploadAsync(PipelineNames.RunsContainer, $"{jobId}/{name}", BinaryData.FromBytes(bytes), contentType, cancellationToken: cancellationToken)
                 .ConfigureAwait(false);
         }
     }
