@@ -46,11 +46,9 @@ public sealed class RetrainThroughPipelineTests(ITestOutputHelper output) : IDis
     [Fact]
     public async Task ATeamsLabeledImagesRetrainedThroughTheApiLabelNewUploadsAsWellAsTheModelEvaluatesThem()
     {
-        Assert.True(FashionMnistImporter.IsInstalled(), "Debian's dataset-fashion-mnist is not installed (scripts/test.sh installs it)");
-        FashionMnistImporter.Import(FashionMnistImporter.DebianDirectory, temp, limitPerClass: TrainPerClass);
+        ImportFashionMnist();
         await using var azurite = await PrivateAzurite.StartAsync();
-        var service = new BlobServiceClient(azurite.ConnectionString);
-        var store = new AzureBlobStore(service, NullLogger<AzureBlobStore>.Instance);
+        var (service, store) = Clients(azurite);
         await using var pipeline = await LocalPipeline.StartAsync(azurite, "rt" + Guid.NewGuid().ToString("N")[..12], sweepSeconds: 1, output, ready: false);
 
         await UploadFolderAsync(service, Path.Combine(temp, "train"), PipelineNames.TrainingContainer, "fashion/", (cls, file) => $"{cls}/{file}");
@@ -86,11 +84,9 @@ public sealed class RetrainThroughPipelineTests(ITestOutputHelper output) : IDis
     [Fact]
     public async Task ASetWithRandomLabelsIsRefusedAtTheGateAndNothingIsPromoted()
     {
-        Assert.True(FashionMnistImporter.IsInstalled(), "Debian's dataset-fashion-mnist is not installed (scripts/test.sh installs it)");
-        FashionMnistImporter.Import(FashionMnistImporter.DebianDirectory, temp, limitPerClass: TrainPerClass);
+        ImportFashionMnist();
         await using var azurite = await PrivateAzurite.StartAsync();
-        var service = new BlobServiceClient(azurite.ConnectionString);
-        var store = new AzureBlobStore(service, NullLogger<AzureBlobStore>.Instance);
+        var (service, store) = Clients(azurite);
         await using var pipeline = await LocalPipeline.StartAsync(azurite, "rr" + Guid.NewGuid().ToString("N")[..12], sweepSeconds: 3600, output, ready: false);
 
         // Every image filed under a class drawn at random: there is nothing to learn.
@@ -104,6 +100,18 @@ public sealed class RetrainThroughPipelineTests(ITestOutputHelper output) : IDis
         Assert.Equal("refused", report.GetProperty("outcome").GetString());
         Assert.Contains("majority-class baseline", report.GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.Null(await new ModelRegistry(store, TimeProvider.System).GetCurrentAsync());
+    }
+
+    private void ImportFashionMnist()
+    {
+        Assert.True(FashionMnistImporter.IsInstalled(), "Debian's dataset-fashion-mnist is not installed (scripts/test.sh installs it)");
+        FashionMnistImporter.Import(FashionMnistImporter.DebianDirectory, temp, limitPerClass: TrainPerClass);
+    }
+
+    private static (BlobServiceClient Service, AzureBlobStore Store) Clients(PrivateAzurite azurite)
+    {
+        var service = new BlobServiceClient(azurite.ConnectionString);
+        return (service, new AzureBlobStore(service, NullLogger<AzureBlobStore>.Instance));
     }
 
     /// <summary>Starts a retrain through the HTTP API and waits for its report, <c>runs/&lt;job&gt;/metrics.json</c>.</summary>

@@ -32,19 +32,8 @@ public sealed partial class PipelineApi(
     /// Reads the optional body of a start-batch request: empty means all defaults. Refuses JSON that does not
     /// parse or does not fit <see cref="LabelBatchInput"/>.
     /// </summary>
-    public static ApiResult<LabelBatchInput?> ReadBatchOptions(ReadOnlySpan<byte> body)
-    {
-        if (body.Trim(" \t\r\n"u8).IsEmpty)
-            return ApiResult.Ok<LabelBatchInput?>(null);
-        try
-        {
-            return ApiResult.Ok(JsonSerializer.Deserialize(body, ApiJsonContext.Default.LabelBatchInput));
-        }
-        catch (JsonException e)
-        {
-            return ApiResult.BadRequest<LabelBatchInput?>($"the body is not a valid set of batch options: {e.Message}");
-        }
-    }
+    public static ApiResult<LabelBatchInput?> ReadBatchOptions(ReadOnlySpan<byte> body) =>
+        ReadOptions(body, ApiJsonContext.Default.LabelBatchInput, "batch");
 
     /// <summary>
     /// Starts labeling <c>&lt;container&gt;/&lt;batch&gt;/</c> under instance id = batch id: 202 when started, 409 when that
@@ -181,17 +170,22 @@ public sealed partial class PipelineApi(
     /// Reads the optional body of a retrain request (<see cref="RetrainInput"/>'s fields: epochs, inputSize, baseSize,
     /// batchSize, learningRate, seed, recipe, force, gatePoints, ...): empty means all defaults.
     /// </summary>
-    public static ApiResult<RetrainInput?> ReadRetrainOptions(ReadOnlySpan<byte> body)
+    public static ApiResult<RetrainInput?> ReadRetrainOptions(ReadOnlySpan<byte> body) =>
+        ReadOptions(body, ApiJsonContext.Default.RetrainInput, "retrain");
+
+    /// <summary>An optional JSON body of options: empty is null (all defaults), JSON that does not fit is a 400.</summary>
+    private static ApiResult<T?> ReadOptions<T>(ReadOnlySpan<byte> body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string what)
+        where T : class
     {
         if (body.Trim(" \t\r\n"u8).IsEmpty)
-            return ApiResult.Ok<RetrainInput?>(null);
+            return ApiResult.Ok<T?>(null);
         try
         {
-            return ApiResult.Ok(JsonSerializer.Deserialize(body, ApiJsonContext.Default.RetrainInput));
+            return ApiResult.Ok<T?>(JsonSerializer.Deserialize(body, type));
         }
         catch (JsonException e)
         {
-            return ApiResult.BadRequest<RetrainInput?>($"the body is not a valid set of retrain options: {e.Message}");
+            return ApiResult.BadRequest<T?>($"the body is not a valid set of {what} options: {e.Message}");
         }
     }
 
