@@ -252,11 +252,11 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
             int side = options.InputSize;
             Device device = network.InputDevice;
             using Tensor packed = torch.tensor(batch.Crops, [batch.Count, side, side, 3]);
-            // The colour shift is on the 0-255 scale: added before the division by std.
-            Tensor input = ImageTensors.ToNetworkInput(packed.to(device), colors.Mean);
-            input.add_(torch.tensor(batch.ColorShifts, [batch.Count, 3, 1, 1]).to(device));
-            if (std is not null)
-                input.div_(torch.tensor(std, [1, 3, 1, 1]).to(device));
+            // One preprocessing path for training and inference; the colour shift is on the 0-255 scale, so it is
+            // divided by the same std: ((x - mean) + shift) / std.
+            Tensor input = ImageTensors.ToNetworkInput(packed.to(device), colors.Mean, std);
+            Tensor shift = torch.tensor(batch.ColorShifts, [batch.Count, 3, 1, 1]).to(device);
+            input.add_(std is null ? shift : shift.div_(torch.tensor(std, [1, 3, 1, 1]).to(device)));
             Tensor labels = torch.tensor(batch.Labels).to(device);
             // Zeroed in place: with set_to_none each backward allocates fresh gradients, and the old ones stayed
             // alive until finalisation (resident memory grew ~85 MB a step at batch 128 and a full run was OOM-killed).
