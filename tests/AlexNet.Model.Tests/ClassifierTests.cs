@@ -1,4 +1,5 @@
 using AlexNet.Model.Inference;
+using AlexNet.Model.Packaging;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -257,7 +257,7 @@ public sealed class LabelWorkerTests
         string batch = TestPipeline.NewBatch("byref");
         string[] paths = await TestPipeline.UploadPhotosAsync(store, batch, 5);
         string[] etags = await TestPipeline.ETagsAsync(store, paths);
-        var file = new AlexNet.Pipeline.Orchestrations.ChunkRequestFile(batch, "c000", PipelineNames.IncomingContainer, paths, etags);
+        var file = new ChunkRequestFile(batch, "c000", PipelineNames.IncomingContainer, paths, etags);
         await store.UploadAsync(
             PipelineNames.RunsContainer, PipelineNames.ChunkRequestBlob(batch, "c000"),
             BinaryData.FromBytes(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(file, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))));

@@ -3,16 +3,6 @@ using static TorchSharp.torch;
 
 namespace AlexNet.Model.Inference;
 
-/// <summary>Which crops of the base image the network sees at test time.</summary>
-public enum CropMode
-{
-    /// <summary>One centre crop.</summary>
-    Center,
-
-    /// <summary>The paper's ten: four corners and the centre, and their horizontal reflections; softmax averaged.</summary>
-    TenCrop,
-}
-
 /// <summary>Batches of base images as tensors, and the paper's test-time crops.</summary>
 public static class ImageTensors
 {

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
 using AlexNet.Pipeline.Storage;
 
 namespace AlexNet.Pipeline.Labeling;
@@ -107,5 +106,4 @@ public sealed class FolderImageSource : IImageSource
         return new ImageRef(Container, path, info.Length, etag);
     }
 
-    internal static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 }

@@ -9,7 +9,12 @@ public static class LabelStatus
     public const string Rejected = "rejected";
 }
 
-public sealed record ImageIdentity(string Container, string Path, string ETag, string Sha256, long Size);
+public sealed record ImageIdentity(string Container, string Path, string ETag, string Sha256, long Size)
+{
+    /// <summary>The identity of these bytes, read from this path in this version.</summary>
+    public static ImageIdentity Of(string container, string path, string etag, ReadOnlySpan<byte> bytes) =>
+        new(container, path, etag, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), bytes.Length);
+}
 
 public sealed record ModelIdentity(string Version, string WeightsSha256);
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using AlexNet.Model.Data;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Orchestrations;
+using AlexNet.Pipeline.Storage;
 using AlexNet.Pipeline.Tests.Fixtures;
 using AlexNet.Testing;
 using Xunit.Abstractions;

@@ -221,7 +221,7 @@ public sealed partial class LabelingEngine(
 
             ReadOnlyMemory<byte> bytes = content.Content.ToMemory();
             var current = image with { ETag = content.ETag, Size = bytes.Length };
-            var identity = new ImageIdentity(current.Container, current.Path, current.ETag, FolderImageSource.Sha256(bytes.Span), bytes.Length);
+            var identity = ImageIdentity.Of(current.Container, current.Path, current.ETag, bytes.Span);
             if (existing is { Record: var previous, ETag: var recordETag } && previous.Covers(identity.Sha256, modelVersion))
             {
                 // The same bytes uploaded again get a new ETag: note it, so the ingest sweep sees the upload as labeled.

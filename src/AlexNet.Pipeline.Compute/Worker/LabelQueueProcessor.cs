@@ -7,7 +7,6 @@ using AlexNet.Model.Inference;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Labeling;
 using AlexNet.Pipeline.Messaging;
-using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

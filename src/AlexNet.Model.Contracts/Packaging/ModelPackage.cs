@@ -1,6 +1,4 @@
 using System.Security.Cryptography;
-using AlexNet.Model.Network;
-using static TorchSharp.torch;
 
 namespace AlexNet.Model.Packaging;
 
@@ -30,30 +28,17 @@ public sealed class ModelPackage
 
     public byte[] ManifestBytes => Manifest.ToJson();
 
-    /// <summary>Packages a network's current weights; the manifest's hash and size fields are filled in here.</summary>
-    public static ModelPackage Create(ModelManifest manifest, AlexNetNetwork network)
+    /// <summary>
+    /// Packages serialized weights (<c>WeightsFormat</c>); the manifest's hash and size fields are filled in here.
+    /// <c>ModelPackage.Create(manifest, network)</c> in AlexNet.Model packages a live network.
+    /// </summary>
+    public static ModelPackage FromWeights(ModelManifest manifest, byte[] weightsBytes)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        ArgumentNullException.ThrowIfNull(network);
-        var tensors = network.ExportWeights();
-        try
-        {
-            byte[] bytes = WeightsFormat.Serialize(tensors);
-            var complete = manifest with
-            {
-                WeightsSha256 = Sha256(bytes),
-                WeightsBytes = bytes.LongLength,
-                Layout = network.Options.Layout,
-                InputSize = network.Options.InputSize,
-            };
-            complete.Validate();
-            return new ModelPackage(complete, bytes);
-        }
-        finally
-        {
-            foreach (Tensor tensor in tensors.Values)
-                tensor.Dispose();
-        }
+        ArgumentNullException.ThrowIfNull(weightsBytes);
+        var complete = manifest with { WeightsSha256 = Sha256(weightsBytes), WeightsBytes = weightsBytes.LongLength };
+        complete.Validate();
+        return new ModelPackage(complete, weightsBytes);
     }
 
     /// <summary>Loads a package, refusing weights whose SHA-256 differs from the manifest's.</summary>
@@ -89,28 +74,6 @@ public sealed class ModelPackage
         Directory.CreateDirectory(directory);
         AtomicFile.Write(Path.Combine(directory, Manifest.WeightsFile), weights);
         AtomicFile.Write(Path.Combine(directory, ManifestFileName), ManifestBytes);
-    }
-
-    /// <summary>Builds the network in the layout and on the devices asked for, with this package's weights.</summary>
-    public AlexNetNetwork CreateNetwork(AlexNetLayout? layout = null, IReadOnlyList<Device>? devices = null)
-    {
-        AlexNetNetwork network = AlexNetFactory.Create(Manifest.NetworkOptions(layout), devices);
-        var tensors = WeightsFormat.Deserialize(weights);
-        try
-        {
-            network.ImportWeights(tensors);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
-        finally
-        {
-            foreach (Tensor tensor in tensors.Values)
-                tensor.Dispose();
-        }
-        return network;
     }
 
     public static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));

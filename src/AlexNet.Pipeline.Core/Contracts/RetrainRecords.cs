@@ -3,18 +3,7 @@ using System.Text.Json.Serialization;
 using AlexNet.Model.Evaluation;
 using AlexNet.Pipeline.Contracts;
 
-namespace AlexNet.Pipeline.Orchestrations;
-
-/// <summary>The training set as it is now, and what the current model was trained on.</summary>
-/// <param name="Fingerprint">Of the listing of <c>training/&lt;dataset&gt;/</c>: <see cref="AlexNet.Model.Data.ImageDataSet.Fingerprint"/>, the value the trainer stamps on its manifests.</param>
-public sealed record FingerprintResult(string Fingerprint, int Images, int Classes, string? CurrentVersion, string? CurrentFingerprint);
-
-/// <summary>Custom status of Retrain.</summary>
-/// <param name="Phase">fingerprinting, training, evaluating, promoting, reporting or done.</param>
-public sealed record RetrainProgress(string Phase, string? JobId, string? CandidateVersion);
-
-/// <param name="Deadline">Orchestration time after which the wait fails.</param>
-public sealed record TrainWaitInput(string JobId, DateTime Deadline, int PollSeconds, int PollsPerHistory);
+namespace AlexNet.Pipeline.Contracts;
 
 /// <summary>What the worker's evaluator compares after training: the candidate and the model it would replace.</summary>
 public sealed record EvaluateCandidateInput(string JobId, string Dataset, string CandidateVersion, string? CurrentVersion, int Seed);
@@ -23,7 +12,7 @@ public sealed record EvaluateCandidateInput(string JobId, string Dataset, string
 public sealed record LabelChange(string Item, string TrueLabel, string Current, string Candidate);
 
 /// <summary>
-/// What an <see cref="ICandidateEvaluator"/> found: both models on the same validation images, and every image whose
+/// What the worker's candidate evaluation found: both models on the same validation images, and every image whose
 /// top-1 label the candidate would change. The reports (confusion matrices) are optional: they feed the plots.
 /// </summary>
 public sealed record ModelComparison(
@@ -40,11 +29,6 @@ public sealed record ModelComparison(
     string? CurrentNotScored = null);
 
 
-/// <param name="ExpectedCurrent">The version the candidate was compared with: promotion is skipped if another took its place meanwhile.</param>
-public sealed record PromoteInput(string CandidateVersion, string? ExpectedCurrent, string Reason);
-
-public sealed record PromoteResult(bool Promoted, string Current, string? Previous, string Reason);
-
 /// <summary><c>runs/&lt;job&gt;/metrics.json</c>: the whole decision of one retrain run.</summary>
 public sealed record RetrainReport(
     string JobId,
@@ -60,8 +44,6 @@ public sealed record RetrainReport(
     IReadOnlyDictionary<string, double>? TrainMetrics,
     string? TrainError,
     DateTime DecidedAt);
-
-public sealed record WriteRetrainReportInput(RetrainReport Report);
 
 /// <summary><c>runs/&lt;job&gt;/label-churn.json</c>: how the candidate would change the top-1 labels of the validation images.</summary>
 public sealed record LabelChurnReport(
@@ -95,4 +77,4 @@ public static class RetrainPaths
 [JsonSerializable(typeof(RetrainReport))]
 [JsonSerializable(typeof(LabelChurnReport))]
 [JsonSerializable(typeof(ModelComparison))]
-internal sealed partial class RetrainJsonContext : JsonSerializerContext;
+public sealed partial class RetrainJsonContext : JsonSerializerContext;

@@ -2,7 +2,6 @@ using System.Text.Json;
 using AlexNet.Model.Inference;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Labeling;
-using AlexNet.Pipeline.Orchestrations;
 
 namespace AlexNet.Pipeline.Worker;
 

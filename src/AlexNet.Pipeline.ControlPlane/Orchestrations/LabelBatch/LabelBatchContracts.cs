@@ -21,25 +21,6 @@ public sealed record ChunkPlan(int Images, int ChunkSize, int Chunks)
     public int ChunkImages(int index) => index < 0 || index >= Chunks ? 0 : Math.Min(ChunkSize, Images - index * ChunkSize);
 }
 
-/// <summary>The paths of one chunk: <c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.request.json</c>.</summary>
-/// <param name="ETags">The ETag of each path when the batch was listed (null in files written before they were kept).</param>
-/// <param name="Recorded">
-/// Whether each path had a label record when the batch was listed (null in files written before they were kept).
-/// </param>
-public sealed record ChunkRequestFile(
-    string Batch, string Chunk, string Container, IReadOnlyList<string> Paths, IReadOnlyList<string>? ETags = null, IReadOnlyList<bool>? Recorded = null)
-{
-    /// <summary>A chunk request blob's content (null for JSON null); malformed JSON throws <see cref="JsonException"/>.</summary>
-    public static ChunkRequestFile? Parse(BinaryData content) =>
-        JsonSerializer.Deserialize(content.ToMemory().Span, LabelBatchJsonContext.Default.ChunkRequestFile);
-
-    /// <summary>The same images in the same versions: a request that differs only in <see cref="Recorded"/> (a hint) is not a new chunk.</summary>
-    public bool SameImages(ChunkRequestFile other) =>
-        other is not null && Batch == other.Batch && Chunk == other.Chunk && Container == other.Container
-        && Paths.SequenceEqual(other.Paths, StringComparer.Ordinal)
-        && (ETags ?? []).SequenceEqual(other.ETags ?? [], StringComparer.Ordinal);
-}
-
 public sealed record ListAndChunkInput(string Batch, string Container, string Prefix, int ChunkSize);
 
 /// <param name="Attempt">0 for the first send; a resend's number otherwise, which gives its messages new ids.</param>
@@ -87,7 +68,3 @@ public sealed record ChunkGroupResult(int First, int Count, ChunkTotals Totals, 
 public sealed record WriteBatchReportInput(string Batch, double MinConfidence, ChunkTotals Totals, double Seconds);
 
 public sealed record BatchReportResult(int Images, int Labeled, int Rejected, int NeedsReview, string SummaryBlob);
-
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-[JsonSerializable(typeof(ChunkRequestFile))]
-internal sealed partial class LabelBatchJsonContext : JsonSerializerContext;

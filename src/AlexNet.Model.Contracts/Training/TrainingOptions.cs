@@ -188,10 +188,6 @@ public sealed record TrainingOptions
             $"devices must be 'cpu' or 'cuda:N', not '{string.Join(",", Devices ?? [])}'");
     }
 
-    /// <summary><see cref="Devices"/> as torch devices, or null for the CPU.</summary>
-    public IReadOnlyList<TorchSharp.torch.Device>? TorchDevices() =>
-        Devices is { Count: > 0 } names ? [.. names.Select(name => TorchSharp.torch.device(name))] : null;
-
     public AlexNetOptions NetworkOptions(int classes) => new()
     {
         Classes = classes,

@@ -1,4 +1,4 @@
-using AlexNet.Pipeline.Orchestrations;
+using AlexNet.Pipeline.Contracts;
 
 namespace AlexNet.Pipeline.Worker;
 

@@ -1,9 +1,8 @@
 using System.Runtime.CompilerServices;
 using AlexNet.Model.Data;
 using AlexNet.Pipeline.Contracts;
-using AlexNet.Pipeline.Storage;
 
-namespace AlexNet.Pipeline.Orchestrations;
+namespace AlexNet.Pipeline.Storage;
 
 /// <summary>
 /// A labeled training set in blob storage, <c>training/&lt;dataset&gt;/&lt;class&gt;/&lt;file&gt;</c>, as the model

@@ -2,7 +2,6 @@ using System.Text.Json;
 using AlexNet.Model.Evaluation;
 using AlexNet.Model.Reporting;
 using AlexNet.Pipeline.Contracts;
-using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Storage;
 
 namespace AlexNet.Pipeline.Worker;

@@ -41,7 +41,7 @@ public sealed class ListAndChunkActivity(IBlobStore store, ILogger<ListAndChunkA
             var request = new ChunkRequestFile(
                 input.Batch, chunk, input.Container, [.. chunks[index].Select(e => e.Name)], [.. chunks[index].Select(e => e.ETag)],
                 [.. chunks[index].Select(e => records.Contains(LabelPaths.Record(input.Batch, LabelPaths.RelativeToBatch(input.Batch, e.Name))))]);
-            byte[] content = JsonSerializer.SerializeToUtf8Bytes(request, LabelBatchJsonContext.Default.ChunkRequestFile);
+            byte[] content = request.ToUtf8Json();
             string name = PipelineNames.ChunkRequestBlob(input.Batch, chunk);
             BlobDownload? existing = await store.DownloadAsync(PipelineNames.RunsContainer, name, token).ConfigureAwait(false);
             if (existing is not null && Read(existing) is { } previous && previous.SameImages(request))

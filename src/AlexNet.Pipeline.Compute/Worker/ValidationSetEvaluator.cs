@@ -6,7 +6,6 @@ using AlexNet.Model.Packaging;
 using AlexNet.Model.Training;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Models;
-using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Storage;
 using static TorchSharp.torch;
 

@@ -5,7 +5,6 @@ using AlexNet.Model.Training;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Models;
-using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
