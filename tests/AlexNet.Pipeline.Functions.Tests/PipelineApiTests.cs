@@ -48,6 +48,8 @@ public sealed class PipelineApiTests(DurableTestHost durable) : IClassFixture<Du
         { "ok", "{\"chunkSize\":0}", "chunkSize" },
         { "ok", "{\"minConfidence\":1.5}", "minConfidence" },
         { "ok", "{\"cropMode\":\"sideways\"}", "cropMode" },
+        // An enum parse took numbers: "5" passed the API, then every chunk was dead-lettered by the worker.
+        { "ok", "{\"cropMode\":\"5\"}", "cropMode '5' is not one of: center, ten-crop" },
         { "ok", "{\"container\":\"models\"}", "cannot be labeled" },
         { "ok", "{\"batch\":\"other\"}", "names batch 'other'" },
     };
@@ -62,6 +64,21 @@ public sealed class PipelineApiTests(DurableTestHost durable) : IClassFixture<Du
         Assert.Equal(400, result.StatusCode);
         Assert.Contains(expected, result.Error, StringComparison.Ordinal);
         Assert.Null(await durable.Client.GetInstanceAsync(batchId));
+    }
+
+    [Theory]
+    [InlineData("ten-crop", "ten-crop")]
+    [InlineData("TenCrop", "ten-crop")]
+    [InlineData("Centre", "center")]
+    public async Task ACropModeIsTakenInTheDocumentedFormAndStartsTheBatchWithThatName(string given, string sent)
+    {
+        // The docs say "ten-crop"; an enum parse refused it with a 400.
+        ApiResult<LabelBatchInput?> options = PipelineApi.ReadBatchOptions(System.Text.Encoding.UTF8.GetBytes($"{{\"cropMode\":\"{given}\"}}"));
+        ApiResult<BatchStarted> started = await Api.StartBatchAsync(batch, options.Value);
+        await durable.WaitForCompletionAsync(batch);
+
+        Assert.Equal(202, started.StatusCode);
+        Assert.Equal(sent, started.Value!.Input.CropMode);
     }
 
     [Fact]
@@ -81,6 +98,30 @@ public sealed class PipelineApiTests(DurableTestHost durable) : IClassFixture<Du
 
         Assert.Equal(404, result.StatusCode);
         Assert.Contains(batch, result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WhileNoModelIsPromotedABatchsUploadsAreShownWaitingForOneWithWhatToDo()
+    {
+        // A folder of its own: on the shared Azurite another test may have promoted a model.
+        var store = new LocalFolderBlobStore(modelsRoot);
+        var api = new PipelineApi(durable.Orchestrations, store, new ModelRegistry(store, time), time, NullLogger<PipelineApi>.Instance);
+        foreach (string name in new[] { "a.png", "b.png", "sub/c.png" })
+            await store.UploadAsync(PipelineNames.IncomingContainer, $"{batch}/{name}", BinaryData.FromBytes([1, 2, 3]));
+        await store.UploadAsync(PipelineNames.IncomingContainer, $"{batch}-other/d.png", BinaryData.FromBytes([1]));
+
+        ApiResult<BatchStatusView> waiting = await api.GetBatchStatusAsync(batch);
+        await PublishManifestAsync(store, "v1", parent: null);
+        await api.PromoteAsync("v1");
+        ApiResult<BatchStatusView> afterPromotion = await api.GetBatchStatusAsync(batch);
+
+        Assert.Equal(200, waiting.StatusCode);
+        Assert.Equal(OrchestrationState.NotFound, waiting.Value!.State);
+        Assert.Equal(3, waiting.Value.Waiting!.Uploads);
+        Assert.False(waiting.Value.Waiting.AtLeast);
+        Assert.Contains("waiting for a model", waiting.Value.Waiting.Reason, StringComparison.Ordinal);
+        Assert.Contains("POST /api/retrain/<dataset>", waiting.Value.Waiting.Advice, StringComparison.Ordinal);
+        Assert.Equal(404, afterPromotion.StatusCode);
     }
 
     [Fact]

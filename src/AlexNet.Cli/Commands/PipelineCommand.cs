@@ -81,7 +81,7 @@ public static class PipelineCommand
                 }
 
                 if (await app.Services.GetRequiredService<ModelRegistry>().GetCurrentAsync(cancellationToken) is null)
-                    output.WriteLine($"no model is promoted yet, so uploads will wait unlabeled: {IngestSweepService.NoModelAdvice}");
+                    output.WriteLine($"no model is promoted yet, so uploads will wait unlabeled: {ModelRegistry.NoModelAdvice}");
                 output.WriteLine("upload images to incoming/<batch>/ with any Azure Storage client; POST /api/batches/<batch> to label a whole batch; Ctrl+C stops");
                 await app.WaitForShutdownAsync(cancellationToken);
                 return 0;

@@ -162,10 +162,6 @@ internal sealed record IngestSweepSchedule(TimeSpan Interval);
 internal sealed partial class IngestSweepService(
     IngestSweeper sweeper, IngestSweepSchedule schedule, ModelRegistry models, TimeProvider time, ILogger<IngestSweepService> logger) : BackgroundService
 {
-    public const string NoModelAdvice =
-        "upload labeled images to training/<dataset>/<class>/ and POST /api/retrain/<dataset> (body {\"inputSize\": 64} for small images), " +
-        "promote a published model with POST /api/models/<version>/promote, or run alexnet pipeline --demo";
-
     private static readonly TimeSpan NoticeInterval = TimeSpan.FromMinutes(1);
     private long lastNotice = long.MinValue;
 
@@ -183,7 +179,7 @@ internal sealed partial class IngestSweepService(
                     && await models.GetCurrentAsync(stoppingToken) is null)
                 {
                     lastNotice = time.GetTimestamp();
-                    LogWaitingForModel(logger, result.Queued, NoModelAdvice);
+                    LogWaitingForModel(logger, result.Queued, ModelRegistry.NoModelAdvice);
                 }
             }
             catch (Exception error) when (error is not OperationCanceledException)

@@ -9,3 +9,40 @@ public enum CropMode
     /// <summary>The paper's ten: four corners and the centre, and their horizontal reflections; softmax averaged.</summary>
     TenCrop,
 }
+
+/// <summary>
+/// The one vocabulary of crop modes: <c>center</c> and <c>ten-crop</c> in API bodies, queue messages, records and
+/// docs. Parsing also takes the enum's names (<c>Center</c>, <c>TenCrop</c>) and <c>centre</c>, which requests
+/// already in flight may carry; numbers are not crop modes.
+/// </summary>
+public static class CropModes
+{
+    public const string CenterName = "center";
+    public const string TenCropName = "ten-crop";
+
+    public static IReadOnlyList<string> Names { get; } = [CenterName, TenCropName];
+
+    public static string Name(this CropMode mode) => mode switch
+    {
+        CropMode.Center => CenterName,
+        CropMode.TenCrop => TenCropName,
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "not a crop mode"),
+    };
+
+    /// <summary>The mode a name stands for; false for anything else, numbers included.</summary>
+    public static bool TryParse(string? value, out CropMode mode)
+    {
+        CropMode? parsed = value?.Trim().ToLowerInvariant() switch
+        {
+            CenterName or "centre" => CropMode.Center,
+            TenCropName or "tencrop" => CropMode.TenCrop,
+            _ => null,
+        };
+        mode = parsed.GetValueOrDefault();
+        return parsed is not null;
+    }
+
+    /// <summary>Why a name is not a crop mode, or null when it is one.</summary>
+    public static string? Error(string field, string value) =>
+        TryParse(value, out _) ? null : $"{field} '{value}' is not one of: {string.Join(", ", Names)}";
+}

@@ -272,7 +272,7 @@ public sealed partial class LabelingEngine(
                 batch,
                 item.Item.Identity,
                 new ModelIdentity(manifest.Version, manifest.WeightsSha256),
-                options.CropMode == CropMode.TenCrop ? "ten-crop" : "center",
+                options.CropMode.Name(),
                 item.Scores.Classes.Select((c, k) => new LabelScore(manifest.Classes[c], c, item.Scores.Probabilities[k])).ToArray(),
                 time.GetUtcNow());
             var content = BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(record, LabelJsonContext.Default.LabelRecord));

@@ -52,7 +52,7 @@ public static class LabelRequestReader
 
         CropMode? cropMode = ParseCropMode(request.CropMode, defaultCropMode);
         if (cropMode is null)
-            return (null, $"crop mode '{request.CropMode}' is not 'center' or 'ten-crop'");
+            return (null, CropModes.Error("crop mode", request.CropMode!));
         return (new ValidLabelRequest(request, cropMode.Value), null);
     }
 
@@ -76,15 +76,9 @@ public static class LabelRequestReader
         return (request with { Paths = file.Paths, ETags = file.ETags, Recorded = file.Recorded, PathsInChunkRequest = false }, null);
     }
 
-    /// <summary><c>center</c> (or <c>centre</c>) and <c>ten-crop</c> (or <c>tencrop</c>, <c>10-crop</c>); null for anything else.</summary>
+    /// <summary>A request's crop mode by <see cref="CropModes"/>, the default when it names none; null for anything else.</summary>
     public static CropMode? ParseCropMode(string? value, CropMode defaultCropMode) =>
-        value?.Trim().ToLowerInvariant() switch
-        {
-            null or "" => defaultCropMode,
-            "center" or "centre" => CropMode.Center,
-            "ten-crop" or "tencrop" or "10-crop" => CropMode.TenCrop,
-            _ => null,
-        };
+        string.IsNullOrWhiteSpace(value) ? defaultCropMode : CropModes.TryParse(value, out CropMode mode) ? mode : null;
 
     private static string? PathError(IEnumerable<string?> paths)
     {

@@ -21,7 +21,14 @@ public sealed record BatchStatusView(
     string? Failure,
     DateTimeOffset? CreatedAt,
     DateTimeOffset? LastUpdatedAt,
-    BatchSummary? Summary);
+    BatchSummary? Summary,
+    WaitingForModel? Waiting = null);
+
+/// <summary>
+/// Uploads of a batch that cannot be labeled because no model is promoted yet (<c>models/current.json</c>), and what
+/// to do about it. <paramref name="AtLeast"/> when the count stopped at the listing limit.
+/// </summary>
+public sealed record WaitingForModel(int Uploads, bool AtLeast, string Reason, string Advice);
 
 /// <summary>The records of one image: <see cref="Status"/> is that of the newer when both exist.</summary>
 public sealed record ImageLabelsView(string Batch, string Path, string Status, LabelRecord? Label, RejectedRecord? Rejection);

@@ -49,6 +49,8 @@ public sealed partial class PipelineApi(
         LabelBatchInput input = (options ?? new LabelBatchInput(batch)) with { Batch = batch };
         if (BatchOptionsError(input) is { } badOption)
             return ApiResult.BadRequest<BatchStarted>(badOption);
+        if (input.CropMode is { } named && CropModes.TryParse(named, out CropMode crop))
+            input = input with { CropMode = crop.Name() };
 
         if (!await orchestrations.StartLabelBatchAsync(input, cancellationToken).ConfigureAwait(false))
         {
@@ -61,7 +63,13 @@ public sealed partial class PipelineApi(
         return ApiResult.Accepted(new BatchStarted(batch, batch, true, input));
     }
 
-    /// <summary>The batch's orchestration state and progress, and its summary once written; 404 when neither exists.</summary>
+    /// <summary>Uploads counted for a batch waiting for a model; past this the status says "at least".</summary>
+    public const int MaxWaitingCount = 100_000;
+
+    /// <summary>
+    /// The batch's orchestration state and progress, and its summary once written. While no model is promoted, a batch
+    /// whose uploads wait (started or only uploaded) says so, with their count and what to do. 404 when none of these exists.
+    /// </summary>
     public async Task<ApiResult<BatchStatusView>> GetBatchStatusAsync(string batch, CancellationToken cancellationToken = default)
     {
         if (BatchError(batch) is { } invalid)
@@ -69,7 +77,10 @@ public sealed partial class PipelineApi(
 
         OrchestrationStatus status = await orchestrations.GetStatusAsync(batch, cancellationToken).ConfigureAwait(false);
         BatchSummary? summary = await ReadAsync(LabelPaths.LabelsContainer, LabelPaths.BatchFile(batch, LabelPaths.Summary), LabelJsonContext.Default.BatchSummary, cancellationToken).ConfigureAwait(false);
-        if (status.State == OrchestrationState.NotFound && summary is null)
+        WaitingForModel? waiting = summary is null && status.State is not (OrchestrationState.Completed or OrchestrationState.Failed or OrchestrationState.Terminated)
+            ? await WaitingForModelAsync(batch, cancellationToken).ConfigureAwait(false)
+            : null;
+        if (status.State == OrchestrationState.NotFound && summary is null && waiting is null)
             return ApiResult.NotFound<BatchStatusView>($"batch '{batch}' has not been started and has no summary");
 
         return ApiResult.Ok(new BatchStatusView(
@@ -80,7 +91,24 @@ public sealed partial class PipelineApi(
             status.FailureMessage,
             status.CreatedAt,
             status.LastUpdatedAt,
-            summary));
+            summary,
+            waiting));
+    }
+
+    /// <summary>The uploads of <c>incoming/&lt;batch&gt;/</c> when no model is promoted, or null when one is or none wait.</summary>
+    private async Task<WaitingForModel?> WaitingForModelAsync(string batch, CancellationToken cancellationToken)
+    {
+        if (await models.GetCurrentAsync(cancellationToken).ConfigureAwait(false) is not null)
+            return null;
+        int uploads = 0;
+        await foreach (BlobEntry _ in store.ListAsync(PipelineNames.IncomingContainer, batch + "/", cancellationToken).ConfigureAwait(false))
+        {
+            if (++uploads >= MaxWaitingCount)
+                break;
+        }
+        return uploads == 0
+            ? null
+            : new WaitingForModel(uploads, uploads >= MaxWaitingCount, "waiting for a model: none is promoted yet (models/current.json), so these uploads wait unlabeled", ModelRegistry.NoModelAdvice);
     }
 
     /// <summary>
@@ -272,8 +300,8 @@ public sealed partial class PipelineApi(
             return $"container '{input.Container}' cannot be labeled; use one of: {string.Join(", ", LabelableContainers)}";
         if (input.Prefix is { } prefix && (prefix.Length > MaxPathLength || prefix.Any(char.IsControl)))
             return $"prefix must be at most {MaxPathLength} characters without control characters";
-        if (input.CropMode is { } crop && !Enum.TryParse<CropMode>(crop, ignoreCase: true, out _))
-            return $"cropMode '{crop}' is not one of: {string.Join(", ", Enum.GetNames<CropMode>())}";
+        if (input.CropMode is { } crop && CropModes.Error("cropMode", crop) is { } badCrop)
+            return badCrop;
         return OutOfRange("chunkSize", input.ChunkSize, 1, 4096)
             ?? OutOfRange("minConfidence", input.MinConfidence, 0, 1)
             ?? OutOfRange("chunkTimeoutSeconds", input.ChunkTimeoutSeconds, 30, 86_400)

@@ -17,6 +17,11 @@ public sealed class ModelRegistryException(string message) : InvalidOperationExc
 /// </summary>
 public sealed class ModelRegistry(IBlobStore store, TimeProvider time)
 {
+    /// <summary>What to do while no model is promoted, said by the API's batch status, the CLI and the local sweep.</summary>
+    public const string NoModelAdvice =
+        "upload labeled images to training/<dataset>/<class>/ and POST /api/retrain/<dataset> (body {\"inputSize\": 64} for small images), " +
+        "promote a published model with POST /api/models/<version>/promote, or run alexnet pipeline --demo";
+
     private const string Container = PipelineNames.ModelsContainer;
 
     public async Task PublishAsync(ModelPackage package, CancellationToken cancellationToken = default)
