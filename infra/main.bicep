@@ -166,6 +166,8 @@ module functions 'modules/functions.bicep' = {
     queueEndpoint: storage.outputs.queueEndpoint
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
+    labelQueueName: serviceBus.outputs.labelRequestsQueueName
+    trainQueueName: serviceBus.outputs.trainJobsQueueName
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     maximumInstanceCount: functionsMaximumInstanceCount
   }

@@ -35,6 +35,12 @@ param deploymentContainerUrl string
 @description('Fully qualified Service Bus namespace (host name).')
 param serviceBusFullyQualifiedNamespace string
 
+@description('Service Bus queue of label requests (ingest and LabelBatch send; the worker receives).')
+param labelQueueName string
+
+@description('Service Bus queue of train jobs (Retrain sends; the worker receives).')
+param trainQueueName string
+
 @description('Application Insights connection string (ingestion address, not a secret).')
 param applicationInsightsConnectionString string
 
@@ -163,6 +169,14 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         {
           name: 'Messaging__Backend'
           value: 'servicebus'
+        }
+        {
+          name: 'Messaging__LabelQueue'
+          value: labelQueueName
+        }
+        {
+          name: 'Messaging__TrainQueue'
+          value: trainQueueName
         }
         // Both timers fail to index without their schedules.
         {

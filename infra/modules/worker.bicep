@@ -227,11 +227,11 @@ resource worker 'Microsoft.App/containerApps@2025-01-01' = {
               value: identityClientId
             }
             {
-              name: 'Worker__Queue'
+              name: 'Messaging__LabelQueue'
               value: labelQueueName
             }
             {
-              name: 'Worker__TrainQueue'
+              name: 'Messaging__TrainQueue'
               value: trainQueueName
             }
             {

@@ -46,6 +46,11 @@ public sealed class HostConfigurationTests(CompiledTemplate template)
         Assert.Equal("[parameters('retrainSchedule')]", settings["RetrainSchedule"]);
         Assert.Contains("Retrain__Dataset", settings.Keys);
         Assert.Equal("servicebus", settings["Messaging__Backend"]);
+        // The same setting names the queues in both hosts, so the sender and the receiver cannot disagree.
+        Assert.Equal("[parameters('labelQueueName')]", settings["Messaging__LabelQueue"]);
+        Assert.Equal("[parameters('trainQueueName')]", settings["Messaging__TrainQueue"]);
+        Assert.Contains("outputs.labelRequestsQueueName", template.ModuleParameter("functions", "labelQueueName"), StringComparison.Ordinal);
+        Assert.Contains("outputs.trainJobsQueueName", template.ModuleParameter("functions", "trainQueueName"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -76,8 +81,8 @@ public sealed class HostConfigurationTests(CompiledTemplate template)
 
         Assert.All(IdentitySettings.Where(name => !name.StartsWith("AzureWebJobs", StringComparison.Ordinal)), name => Assert.Contains(name, env.Keys));
         AssertIdentityBased(env);
-        Assert.Contains("labelQueueName", env["Worker__Queue"], StringComparison.Ordinal);
-        Assert.Contains("trainQueueName", env["Worker__TrainQueue"], StringComparison.Ordinal);
+        Assert.Contains("labelQueueName", env["Messaging__LabelQueue"], StringComparison.Ordinal);
+        Assert.Contains("trainQueueName", env["Messaging__TrainQueue"], StringComparison.Ordinal);
         Assert.Equal("auto", env["Worker__Device"]);
         Assert.Equal(256, worker.Evaluate(JsonSerializer.SerializeToElement(env["Worker__BatchSize"]))?.GetInt32());
         Assert.Contains("outputs.labelRequestsQueueName", template.ModuleParameter("worker", "labelQueueName"), StringComparison.Ordinal);

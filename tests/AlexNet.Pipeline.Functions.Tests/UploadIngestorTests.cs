@@ -4,6 +4,7 @@ using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Functions.Tests.Fixtures;
 using AlexNet.Pipeline.Ingest;
 using AlexNet.Pipeline.Labeling;
+using AlexNet.Pipeline.Messaging;
 using AlexNet.Testing;
 using SkiaSharp;
 
@@ -15,6 +16,24 @@ public sealed class UploadIngestorTests : IAsyncLifetime
     private readonly string batch = Azurite.Unique("batch");
 
     private UploadIngestor Ingestor => pipeline.Get<UploadIngestor>();
+
+    [Fact]
+    public async Task MessagingLabelQueueNamesTheQueueIngestSendsTo()
+    {
+        // Ingest had a setting of its own (Ingest:LabelQueue) beside the worker's (Worker:Queue) and the chunk sender's
+        // constant: setting one sent work to a queue nobody read. Messaging:LabelQueue is now the one name for all.
+        string custom = Azurite.Unique("labels");
+        await using var renamed = new PipelineServices(new Dictionary<string, string?> { ["Messaging:LabelQueue"] = custom });
+        var png = await renamed.UploadAsync($"{batch}/card.png", SampleImages.Solid(ImageFormat.Png, 40, 30, SKColors.Teal));
+
+        IngestResult result = await renamed.Get<UploadIngestor>().IngestAsync(png.Container, png.Name);
+
+        Assert.Equal(IngestOutcome.Queued, result.Outcome);
+        Assert.Equal(custom, renamed.LabelQueue.Name);
+        var (_, request) = Assert.Single(await renamed.DrainLabelQueueAsync());
+        Assert.Equal([png.Name], request.Paths);
+        Assert.Empty(await renamed.Get<IWorkQueueFactory>().GetQueue(PipelineNames.LabelQueue).ReceiveAsync(10, TimeSpan.Zero));
+    }
 
     [Fact]
     public async Task ValidJpegAndPngEachSendOneLabelRequestWithTheExpectedMessageId()

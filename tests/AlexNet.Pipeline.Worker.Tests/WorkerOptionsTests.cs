@@ -9,8 +9,8 @@ namespace AlexNet.Pipeline.Worker.Tests;
 public sealed class WorkerOptionsTests
 {
     [Theory]
-    [InlineData("Worker:Queue", "", "Worker:Queue must be set")]
-    [InlineData("Worker:TrainQueue", " ", "Worker:TrainQueue must be set")]
+    [InlineData("Messaging:LabelQueue", "", "Messaging:LabelQueue must be set")]
+    [InlineData("Messaging:TrainQueue", " ", "Messaging:TrainQueue must be set")]
     [InlineData("Worker:BatchSize", "0", "Worker:BatchSize must be between 1 and 8192")]
     [InlineData("Worker:MaxMessagesPerReceive", "1000", "Worker:MaxMessagesPerReceive must be between 1 and 256")]
     [InlineData("Worker:ReceiveWait", "00:00:00", "Worker:ReceiveWait must be between")]

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using AlexNet.Imaging;
 using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Hosting;
 using AlexNet.Pipeline.Ingest;
 using AlexNet.Pipeline.Labeling;
 using AlexNet.Reliability.Tests.Fixtures;
@@ -36,7 +37,7 @@ public sealed class DuplicateEventTests(ITestOutputHelper output)
 
         var ingestor = new UploadIngestor(
             new StoreBlobHeadReader(account.Store), account.Store, account.Queues, new ImageDecoder(),
-            Options.Create(new IngestOptions()), TimeProvider.System, NullLogger<UploadIngestor>.Instance);
+            Options.Create(new IngestOptions()), Options.Create(new MessagingOptions()), TimeProvider.System, NullLogger<UploadIngestor>.Instance);
         var outcomes = new ConcurrentDictionary<IngestOutcome, int>();
         async Task DeliverAsync(IEnumerable<string> events) =>
             await Parallel.ForEachAsync(events, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (message, token) =>

@@ -119,7 +119,7 @@ public sealed class WorkerKillTests(ITestOutputHelper output)
         ["Messaging__LockDuration"] = LockDuration.ToString("c", CultureInfo.InvariantCulture),
         ["Messaging__MaxDeliveryCount"] = "10",
         ["Messaging__PollInterval"] = "00:00:00.200",
-        ["Worker__Queue"] = PipelineNames.LabelQueue,
+        ["Messaging__LabelQueue"] = PipelineNames.LabelQueue,
         ["Worker__TrainingEnabled"] = "false",
         ["Worker__Device"] = "cpu",
         ["Worker__BatchSize"] = "32",

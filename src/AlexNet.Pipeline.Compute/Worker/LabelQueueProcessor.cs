@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using AlexNet.Imaging;
 using AlexNet.Model.Inference;
 using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Hosting;
 using AlexNet.Pipeline.Labeling;
 using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Storage;
@@ -45,6 +46,7 @@ public sealed partial class LabelQueueProcessor
         ModelHolder models,
         ImageDecoder decoder,
         IOptions<WorkerOptions> options,
+        IOptions<MessagingOptions> messaging,
         WorkerTelemetry telemetry,
         QueueHealth health,
         TimeProvider time,
@@ -54,7 +56,8 @@ public sealed partial class LabelQueueProcessor
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggers);
         this.options = options.Value;
-        Queue = queues.GetQueue(this.options.Queue);
+        ArgumentNullException.ThrowIfNull(messaging);
+        Queue = queues.GetQueue(messaging.Value.LabelQueue);
         this.store = store;
         this.models = models;
         this.decoder = decoder;

@@ -3,6 +3,7 @@ using AlexNet.Model.Data;
 using AlexNet.Model.Packaging;
 using AlexNet.Model.Training;
 using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Hosting;
 using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Models;
 using AlexNet.Pipeline.Storage;
@@ -61,6 +62,7 @@ public sealed partial class TrainJobProcessor
         ModelRegistry registry,
         CandidateEvaluation evaluation,
         IOptions<WorkerOptions> options,
+        IOptions<MessagingOptions> messaging,
         WorkerTelemetry telemetry,
         QueueHealth health,
         TimeProvider time,
@@ -69,7 +71,8 @@ public sealed partial class TrainJobProcessor
         ArgumentNullException.ThrowIfNull(queues);
         ArgumentNullException.ThrowIfNull(options);
         this.options = options.Value;
-        Queue = queues.GetQueue(this.options.TrainQueue);
+        ArgumentNullException.ThrowIfNull(messaging);
+        Queue = queues.GetQueue(messaging.Value.TrainQueue);
         this.store = store;
         this.registry = registry;
         this.evaluation = evaluation;

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace AlexNet.Pipeline.Worker;
 
 /// <summary>
-/// The train loop: one job at a time from <c>Worker:TrainQueue</c>, handed to <see cref="TrainJobProcessor"/>.
+/// The train loop: one job at a time from <c>Messaging:TrainQueue</c>, handed to <see cref="TrainJobProcessor"/>.
 /// Shutdown cancels training at once (the trainer checkpoints, the message is abandoned and resumes later):
 /// a job can last hours, far beyond any shutdown timeout. Off when <c>Worker:TrainingEnabled</c> is false.
 /// </summary>

@@ -1,3 +1,4 @@
+using AlexNet.Pipeline.Hosting;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -38,13 +39,13 @@ public sealed class ModelLoadedHealthCheck(ModelHolder models) : IHealthCheck
 }
 
 /// <summary>Ready when the label queue's last receive worked and no other queue's last receive failed.</summary>
-public sealed class QueueReachableHealthCheck(QueueHealth queues, IOptions<WorkerOptions> options) : IHealthCheck
+public sealed class QueueReachableHealthCheck(QueueHealth queues, IOptions<MessagingOptions> options) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var snapshot = queues.Snapshot();
         var data = snapshot.ToDictionary(p => p.Key, p => (object)(p.Value.Reachable ? "reachable" : p.Value.Error ?? "failed"), StringComparer.Ordinal);
-        string labelQueue = options.Value.Queue;
+        string labelQueue = options.Value.LabelQueue;
         if (!snapshot.TryGetValue(labelQueue, out var label))
             return Task.FromResult(HealthCheckResult.Unhealthy($"queue {labelQueue} has not been polled yet (the label loop starts once a model is loaded)", data: data));
         string[] failing = snapshot.Where(p => !p.Value.Reachable).Select(p => $"{p.Key} ({p.Value.Error})").ToArray();

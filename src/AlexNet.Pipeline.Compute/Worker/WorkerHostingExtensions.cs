@@ -32,7 +32,7 @@ public static class WorkerHostingExtensions
         return builder;
     }
 
-    /// <summary>The train loop (<see cref="TrainWorker"/>) on <c>Worker:TrainQueue</c>; it idles when <c>Worker:TrainingEnabled</c> is false.</summary>
+    /// <summary>The train loop (<see cref="TrainWorker"/>) on <c>Messaging:TrainQueue</c>; it idles when <c>Worker:TrainingEnabled</c> is false.</summary>
     public static IHostApplicationBuilder AddTrainWorker(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);

@@ -16,14 +16,6 @@ public sealed class WorkerOptions
 {
     public const string SectionName = "Worker";
 
-    /// <summary>Queue of <see cref="LabelRequest"/> messages.</summary>
-    [Required(AllowEmptyStrings = false, ErrorMessage = "Worker:Queue must be set (the label request queue, e.g. 'label-requests').")]
-    public string Queue { get; set; } = PipelineNames.LabelQueue;
-
-    /// <summary>Queue of <see cref="TrainJob"/> messages.</summary>
-    [Required(AllowEmptyStrings = false, ErrorMessage = "Worker:TrainQueue must be set (the train job queue, e.g. 'train-jobs').")]
-    public string TrainQueue { get; set; } = PipelineNames.TrainQueue;
-
     /// <summary>Images per forward pass: 256-1024 on a GPU, 32-64 on a CPU.</summary>
     [Range(1, 8192, ErrorMessage = "Worker:BatchSize must be between 1 and 8192.")]
     public int BatchSize { get; set; } = 256;

@@ -35,8 +35,4 @@ public sealed class IngestOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00", ErrorMessage = "Ingest:RecordSettleTime must be between 0 and 7 days.")]
     public TimeSpan RecordSettleTime { get; set; } = TimeSpan.FromMinutes(15);
-
-    /// <summary>Queue the single-image label requests go to.</summary>
-    [Required]
-    public string LabelQueue { get; set; } = PipelineNames.LabelQueue;
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using AlexNet.Imaging;
 using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Hosting;
 using AlexNet.Pipeline.Labeling;
 using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Storage;
@@ -48,6 +49,7 @@ public sealed partial class UploadIngestor(
     IWorkQueueFactory queues,
     ImageDecoder decoder,
     IOptions<IngestOptions> options,
+    IOptions<MessagingOptions> messaging,
     TimeProvider time,
     ILogger<UploadIngestor> logger)
 {
@@ -115,7 +117,7 @@ public sealed partial class UploadIngestor(
             TraceParent: Activity.Current?.Id,
             ETags: [etag]);
         var message = new OutgoingMessage(messageId, ContractSerializer.ToBinary(request), LabelRequest.Subject, CorrelationId: blob.Batch);
-        await queues.GetQueue(settings.LabelQueue).SendAsync([message], cancellationToken).ConfigureAwait(false);
+        await queues.GetQueue(messaging.Value.LabelQueue).SendAsync([message], cancellationToken).ConfigureAwait(false);
         LogQueued(logger, container, blob.BlobName, etag, messageId);
         return new IngestResult(IngestOutcome.Queued, blob, etag, messageId);
     }

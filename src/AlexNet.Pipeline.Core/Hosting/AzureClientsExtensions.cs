@@ -71,6 +71,12 @@ public static class AzureClientsExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
+        // Bound even when the host brings its own queue factory: the queue names (Messaging:LabelQueue, TrainQueue) are read
+        // by every sender and receiver whatever carries the messages.
+        services.AddOptions<MessagingOptions>()
+            .BindConfiguration(MessagingOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         if (services.Any(d => d.ServiceType == typeof(IWorkQueueFactory)))
         {
             return builder;
@@ -80,10 +86,6 @@ public static class AzureClientsExtensions
         BindStorageOptions(services);
         services.AddOptions<ServiceBusOptions>()
             .BindConfiguration(ServiceBusOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        services.AddOptions<MessagingOptions>()
-            .BindConfiguration(MessagingOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MessagingOptions>, MessagingOptionsValidator>());

@@ -1,3 +1,5 @@
+using AlexNet.Pipeline.Contracts;
+using System.ComponentModel.DataAnnotations;
 using AlexNet.Pipeline.Messaging;
 using Microsoft.Extensions.Options;
 
@@ -24,6 +26,17 @@ public sealed class MessagingOptions : WorkQueueOptions
     public const string SectionName = "Messaging";
 
     public MessagingBackend Backend { get; set; } = MessagingBackend.ServiceBus;
+
+    /// <summary>
+    /// Queue of label requests: ingest and the LabelBatch orchestration send to it, the worker receives from it. The one
+    /// setting for that name in every host (it was Ingest:LabelQueue, Worker:Queue and a constant, which could disagree).
+    /// </summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "Messaging:LabelQueue must be set (the label request queue, e.g. 'label-requests').")]
+    public string LabelQueue { get; set; } = PipelineNames.LabelQueue;
+
+    /// <summary>Queue of train jobs: the Retrain orchestration sends, the worker receives.</summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "Messaging:TrainQueue must be set (the train job queue, e.g. 'train-jobs').")]
+    public string TrainQueue { get; set; } = PipelineNames.TrainQueue;
 }
 
 /// <summary>Checks that the connection settings the chosen backend needs are present, naming the missing ones.</summary>

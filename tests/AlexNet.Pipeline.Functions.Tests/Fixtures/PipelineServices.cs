@@ -1,4 +1,5 @@
 using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Hosting;
 using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Storage;
 using Azure.Core.Serialization;
@@ -7,6 +8,7 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace AlexNet.Pipeline.Functions.Tests.Fixtures;
 
@@ -45,7 +47,9 @@ public sealed class PipelineServices : IAsyncDisposable
 
     public IBlobStore Store => Services.GetRequiredService<IBlobStore>();
 
-    public IWorkQueue LabelQueue => Services.GetRequiredService<IWorkQueueFactory>().GetQueue(PipelineNames.LabelQueue);
+    /// <summary>The label queue this host sends to: <c>Messaging:LabelQueue</c>.</summary>
+    public IWorkQueue LabelQueue =>
+        Services.GetRequiredService<IWorkQueueFactory>().GetQueue(Services.GetRequiredService<IOptions<MessagingOptions>>().Value.LabelQueue);
 
     public T Get<T>()
         where T : notnull => Services.GetRequiredService<T>();

@@ -26,8 +26,8 @@ public sealed class WorkerHost : IAsyncDisposable
     /// <summary>Settings small enough for a test: short waits, short locks, small batches.</summary>
     public static Dictionary<string, string?> Settings(string queue, string? trainQueue = null) => new()
     {
-        ["Worker:Queue"] = queue,
-        ["Worker:TrainQueue"] = trainQueue ?? queue + "-train",
+        ["Messaging:LabelQueue"] = queue,
+        ["Messaging:TrainQueue"] = trainQueue ?? queue + "-train",
         ["Worker:TrainingEnabled"] = trainQueue is null ? "false" : "true",
         ["Worker:BatchSize"] = "16",
         ["Worker:MaxMessagesPerReceive"] = "8",

@@ -61,7 +61,7 @@ public sealed class LabelChunkGroupOrchestration : TaskOrchestrator<ChunkGroupIn
                 throw new ChunksNotDoneException(
                     $"batch {input.Batch}: {state.Missing.Count} chunk(s) ({Describe(state.Missing)}) had no done marker " +
                     $"after {state.Resends} resend(s) and {input.ChunkTimeoutSeconds} s of waiting each; is a worker receiving from " +
-                    $"the '{Contracts.PipelineNames.LabelQueue}' queue? Look for its dead letters and for errors in the worker's log.");
+                    $"the label queue (Messaging:LabelQueue)? Look for its dead letters and for errors in the worker's log.");
             }
 
             int attempt = state.Resends + 1;

@@ -3,7 +3,9 @@ using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Storage;
 using Microsoft.DurableTask;
+using AlexNet.Pipeline.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace AlexNet.Pipeline.Orchestrations;
 
@@ -14,7 +16,8 @@ namespace AlexNet.Pipeline.Orchestrations;
 /// the message too large for the queue is sent by reference (<see cref="LabelRequest.PathsInChunkRequest"/>).
 /// </summary>
 [DurableTask(OrchestrationNames.SendChunks)]
-public sealed class SendChunksActivity(IBlobStore store, IWorkQueueFactory queues, TimeProvider time, ILogger<SendChunksActivity> logger)
+public sealed class SendChunksActivity(
+    IBlobStore store, IWorkQueueFactory queues, IOptions<MessagingOptions> messaging, TimeProvider time, ILogger<SendChunksActivity> logger)
     : TaskActivity<SendChunksInput, int>
 {
     private const int ReadParallelism = 16;
@@ -47,7 +50,7 @@ public sealed class SendChunksActivity(IBlobStore store, IWorkQueueFactory queue
             return new OutgoingMessage(id, body, LabelRequest.Subject, request.Batch);
         }).ToArray();
 
-        await queues.GetQueue(PipelineNames.LabelQueue).SendAsync(messages).ConfigureAwait(false);
+        await queues.GetQueue(messaging.Value.LabelQueue).SendAsync(messages).ConfigureAwait(false);
         OrchestrationLog.ChunksSent(logger, input.Batch, messages.Length, input.Attempt);
         return messages.Length;
     }

@@ -31,7 +31,7 @@ public sealed class WaitForTrainDoneOrchestration : TaskOrchestrator<TrainWaitIn
             {
                 throw new TimeoutException(
                     $"train job {input.JobId}: no runs/{PipelineNames.TrainDoneBlob(input.JobId)} by {input.Deadline:u}; is a worker receiving from " +
-                    $"the '{PipelineNames.TrainQueue}' queue? Look at its log and the queue's dead letters.");
+                    $"the train queue (Messaging:TrainQueue)? Look at its log and the queue's dead letters.");
             }
 
             DateTime next = context.CurrentUtcDateTime + poll;
