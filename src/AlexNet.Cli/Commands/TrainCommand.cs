@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using AlexNet.Model.Data;
 using AlexNet.Model.Network;
+using AlexNet.Model.Packaging;
 using AlexNet.Model.Training;
 using Spectre.Console;
 
@@ -44,18 +45,24 @@ public static class TrainCommand
             Description = "Where to train: cpu, cuda (two GPUs: two towers), cuda:N, or two devices such as cuda:0,cuda:1 (--layout TwoTower puts one tower on each).",
             DefaultValueFactory = _ => "cpu",
         };
-        var parent = new Option<string?>("--parent-version") { Description = "Version of the model this one replaces (recorded in the manifest)." };
+        var parent = new Option<string?>("--parent-version") { Description = "Version of the model this one replaces (recorded in the manifest; with --from, the package's)." };
+        var from = new Option<string?>("--from")
+        {
+            Description = "Fine-tune: start from the weights of this model package folder (manifest.json + weights.bin, e.g. <run>/model). " +
+                "Same classes: every layer; other classes: all but fc8, which starts afresh. Input size, base size, mean and std are the package's.",
+        };
 
         var command = new Command("train",
             "Train AlexNet on a folder of class folders: the paper's optimiser and schedule, with defaults that learn on small sets too.\n\n" +
             "Example:\n  alexnet train --data data/fashion-mnist/train --out runs/fmnist --input-size 64 --epochs 30 --checkpoint-every 200")
         {
             data, output, recipe, epochs, batch, lr, patience, minPatienceSteps, warmup, init, inputSize, baseSize, layout, seed, resume,
-            checkpointEvery, maxMinutes, limit, positiveBias, threads, parent, device,
+            checkpointEvery, maxMinutes, limit, positiveBias, threads, parent, from, device,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             IReadOnlyList<TorchSharp.torch.Device> devices = NetworkBench.ParseDevices(parse.GetValue(device)!);
+            ModelPackage? parentModel = parse.GetValue(from) is { } fromFolder ? LoadParent(fromFolder) : null;
             TrainingOptions options;
             try
             {
@@ -70,7 +77,7 @@ public static class TrainCommand
                     MinPatienceSteps = parse.GetValue(minPatienceSteps) ?? defaults.MinPatienceSteps,
                     WarmupSteps = parse.GetValue(warmup) ?? defaults.WarmupSteps,
                     Init = parse.GetValue(init) is { } initName ? ParseInit(initName) : defaults.Init,
-                    InputSize = parse.GetValue(inputSize) ?? defaults.InputSize,
+                    InputSize = parse.GetValue(inputSize) ?? parentModel?.Manifest.InputSize ?? defaults.InputSize,
                     BaseSize = parse.GetValue(baseSize) ?? defaults.BaseSize,
                     Layout = parse.GetValue(layout),
                     Seed = parse.GetValue(seed),
@@ -89,6 +96,8 @@ public static class TrainCommand
             try
             {
                 options.Validate();
+                if (parentModel is not null)
+                    FineTuning.RequireCompatible(parentModel, options);
             }
             catch (ArgumentException error)
             {
@@ -103,12 +112,16 @@ public static class TrainCommand
 
             ImageDataSet dataSet = await ImageDataSet.ListAsync(new FolderImageSource(dataPath), cancellationToken);
             var trainer = new Trainer(options);
+            bool resumeRun = parse.GetValue(resume);
+            Task<TrainingResult> Train(IProgress<TrainingProgress> progress) => parentModel is null
+                ? trainer.RunAsync(dataSet, runDirectory, resumeRun, progress, cancellationToken)
+                : trainer.FineTuneAsync(parentModel, dataSet, runDirectory, resumeRun, progress, cancellationToken);
             TrainingResult result;
             try
             {
                 result = CliConsole.IsInteractive(writer)
-                    ? await TrainWithProgressBarAsync(console, trainer, dataSet, runDirectory, parse.GetValue(resume), cancellationToken)
-                    : await trainer.RunAsync(dataSet, runDirectory, parse.GetValue(resume), new PlainProgress(writer), cancellationToken);
+                    ? await TrainWithProgressBarAsync(console, Train)
+                    : await Train(new PlainProgress(writer));
             }
             catch (TrainingDivergedException error)
             {
@@ -124,6 +137,19 @@ public static class TrainCommand
         return command;
     }
 
+    /// <summary>The package of --from, or exit 2 with why it cannot be used (missing, unreadable, tampered).</summary>
+    private static ModelPackage LoadParent(string folder)
+    {
+        try
+        {
+            return FineTuning.Load(folder);
+        }
+        catch (Exception error) when (error is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new CliException(error.Message, CliApplication.UsageError);
+        }
+    }
+
     private static WeightInit ParseInit(string name) => name.ToLowerInvariant() switch
     {
         "variance-scaling" => WeightInit.VarianceScaling,
@@ -131,8 +157,7 @@ public static class TrainCommand
         _ => throw new ArgumentException($"--init must be variance-scaling or paper, not '{name}'"),
     };
 
-    private static async Task<TrainingResult> TrainWithProgressBarAsync(
-        IAnsiConsole console, Trainer trainer, ImageDataSet data, string runDirectory, bool resume, CancellationToken cancellationToken)
+    private static async Task<TrainingResult> TrainWithProgressBarAsync(IAnsiConsole console, Func<IProgress<TrainingProgress>, Task<TrainingResult>> train)
     {
         TrainingResult? result = null;
         await console.Progress()
@@ -159,7 +184,7 @@ public static class TrainCommand
                         task.Description = Markup.Escape(p.Message is null ? $"{p.Phase.ToString().ToLowerInvariant()} (epoch {p.Epoch})" : p.Message);
                     }
                 });
-                result = await trainer.RunAsync(data, runDirectory, resume, progress, cancellationToken);
+                result = await train(progress);
                 task.Description = $"done: {result.Outcome}, {result.CompletedEpochs} epochs";
                 task.Value = task.MaxValue;
             });
@@ -174,9 +199,13 @@ public static class TrainCommand
         table.AddRow("epochs completed", result.CompletedEpochs.ToString(CultureInfo.InvariantCulture));
         if (result.ResumedAtEpoch > 1 || result.ResumedAtStep > 0)
             table.AddRow("resumed at", $"epoch {result.ResumedAtEpoch}, step {result.ResumedAtStep}");
+        if (result.FineTunedFrom is { } lineage)
+            table.AddRow("fine-tuned from", Markup.Escape($"{lineage.Version} ({(lineage.HeadReinitialized ? "fc8 drawn afresh for the new classes" : "every layer")})"));
         table.AddRow("training / validation images", $"{result.TrainImages} / {result.ValidationImages}");
         if (result.RejectedImages > 0)
             table.AddRow("rejected images", result.RejectedImages.ToString(CultureInfo.InvariantCulture));
+        if (result.BestEpoch is { } bestEpoch)
+            table.AddRow("model's weights from epoch", $"{bestEpoch} (best validation top-1 error)");
         table.AddRow("validation top-1 error", $"{result.FinalValidation.Top1Error:P2}");
         table.AddRow("validation top-5 error", $"{result.FinalValidation.Top5Error:P2}");
         table.AddRow("validation loss", $"{result.FinalValidation.Loss:F4}");

@@ -10,6 +10,21 @@ public sealed record PcaBasis(
     [property: JsonPropertyName("eigenvectors")] float[][] EigenVectors);
 
 /// <summary>
+/// Where a fine-tuned model's first weights came from: the package it started from, and whether its last layer (fc8)
+/// was drawn afresh because the class lists differ. Input size, base size, mean and std are the parent's.
+/// </summary>
+public sealed record FineTuneLineage
+{
+    public required string Version { get; init; }
+
+    /// <summary>SHA-256 of the parent's <c>weights.bin</c>: the exact weights the network started from.</summary>
+    public required string WeightsSha256 { get; init; }
+
+    /// <summary>True when the classes differ from the parent's and fc8 started afresh; false when every layer was copied.</summary>
+    public required bool HeadReinitialized { get; init; }
+}
+
+/// <summary>
 /// Everything needed to use a trained network besides its weights: classes, input geometry, preprocessing
 /// constants, lineage and metrics. Stored as <c>manifest.json</c> next to <c>weights.bin</c>.
 /// </summary>
@@ -20,6 +35,10 @@ public sealed record ModelManifest
     public int Format { get; init; } = CurrentFormat;
     public required string Version { get; init; }
     public string? ParentVersion { get; init; }
+
+    /// <summary>The package whose weights training started from; null for a network trained from scratch.</summary>
+    public FineTuneLineage? FineTunedFrom { get; init; }
+
     public required IReadOnlyList<string> Classes { get; init; }
 
     /// <summary>Side of the square crop the network takes.</summary>
@@ -72,6 +91,8 @@ public sealed record ModelManifest
             throw new InvalidDataException("manifest std must have 3 positive channels");
         if (string.IsNullOrWhiteSpace(WeightsSha256))
             throw new InvalidDataException("manifest has no weights SHA-256");
+        if (FineTunedFrom is not null && (string.IsNullOrWhiteSpace(FineTunedFrom.Version) || string.IsNullOrWhiteSpace(FineTunedFrom.WeightsSha256)))
+            throw new InvalidDataException("manifest's fineTunedFrom needs the parent's version and weights SHA-256");
     }
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, ModelJsonContext.Default.ModelManifest);

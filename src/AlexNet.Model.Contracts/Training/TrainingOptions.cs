@@ -67,7 +67,10 @@ public sealed record TrainingOptions
     public int Seed { get; init; } = 1;
     public int InputSize { get; init; } = 224;
 
-    /// <summary>Side of the base image crops come from; null: <see cref="ResolveBaseSize"/> (input x 256 / 224).</summary>
+    /// <summary>
+    /// Side of the base image crops come from; null: <see cref="ResolveBaseSize"/> (input x 256 / 224), or the parent's
+    /// base size when fine-tuning.
+    /// </summary>
     public int? BaseSize { get; init; }
 
     public AlexNetLayout Layout { get; init; } = AlexNetLayout.Grouped;
@@ -117,6 +120,15 @@ public sealed record TrainingOptions
     public string? Version { get; init; }
 
     public string? ParentVersion { get; init; }
+
+    /// <summary>
+    /// Fine-tune: the folder of a model package (<c>manifest.json</c> and <c>weights.bin</c>, as a run writes into
+    /// <c>model/</c>) whose weights the network starts from; null trains from scratch. Same classes: every layer is
+    /// copied; other classes: all but fc8, which starts afresh. The input size must be the package's; its mean and std
+    /// normalise the inputs, and its base size is the default. A package already in memory (a worker's, from blob
+    /// storage) goes to <see cref="Trainer.FineTuneAsync"/> instead.
+    /// </summary>
+    public string? FineTuneFrom { get; init; }
 
     /// <summary>The defaults of <paramref name="recipe"/>; set further properties with <c>with</c>.</summary>
     public static TrainingOptions For(TrainingRecipe recipe) => recipe switch
@@ -183,6 +195,7 @@ public sealed record TrainingOptions
         Require(LimitPerClass is null or >= 2, "limit per class must be at least 2");
         Require(MaxDuration is null || MaxDuration > TimeSpan.Zero, "max duration must be positive");
         Require(Prefetch >= 1 && DecodeParallelism >= 1, "prefetch and decode parallelism must be at least 1");
+        Require(FineTuneFrom is null || !string.IsNullOrWhiteSpace(FineTuneFrom), "the model package to fine-tune from must be a folder name");
         Require(Devices is null || Devices.Count <= 2, "the network trains on at most 2 devices");
         Require(Devices is null || Devices.All(d => d == "cpu" || System.Text.RegularExpressions.Regex.IsMatch(d, "^cuda:[0-9]{1,2}$")),
             $"devices must be 'cpu' or 'cuda:N', not '{string.Join(",", Devices ?? [])}'");

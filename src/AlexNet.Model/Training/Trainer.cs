@@ -15,7 +15,8 @@ namespace AlexNet.Model.Training;
 /// Trains AlexNet on a labeled image set with the paper's recipe: SGD with momentum and weight decay, the
 /// plateau schedule, random crops, reflections and PCA colour shifts produced in parallel with the optimiser.
 /// Writes into a run folder: <c>checkpoint.zip</c> (every epoch and every N steps), <c>metrics.json</c>, plots,
-/// and at the end the model package in <c>model/</c>.
+/// and at the end the model package in <c>model/</c>, holding the weights of the epoch with the best validation.
+/// Starts from random weights, or from a trained package's (<see cref="FineTuneAsync"/>, <see cref="TrainingOptions.FineTuneFrom"/>).
 /// </summary>
 public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider = null)
 {
@@ -28,14 +29,48 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
 
     public TrainingOptions Options { get; } = options ?? throw new ArgumentNullException(nameof(options));
 
+    /// <summary>Called after an epoch's last step, before its validation (tests make an epoch worse with it).</summary>
+    internal Action<int, AlexNetNetwork>? EpochTrained { get; set; }
+
+    /// <summary>
+    /// Trains from random weights, or fine-tunes from the package folder of <see cref="TrainingOptions.FineTuneFrom"/>.
+    /// </summary>
     /// <param name="resume">Continue from the run folder's checkpoint (a fresh start if it has none).</param>
     public async Task<TrainingResult> RunAsync(
         ImageDataSet data, string runDirectory, bool resume = false, IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
+        Options.Validate();
+        ModelPackage? parent = Options.FineTuneFrom is { } folder ? FineTuning.Load(folder) : null;
+        return await RunCoreAsync(data, parent, runDirectory, resume, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Fine-tunes from <paramref name="parent"/>, a package in memory (a worker's, from blob storage): the network starts
+    /// from its weights (every layer with the same classes; all but fc8 with others), its input size (it must equal
+    /// <see cref="TrainingOptions.InputSize"/>), mean and std, and by default its base size. The result's manifest records
+    /// the lineage (<see cref="ModelManifest.FineTunedFrom"/>, and <see cref="ModelManifest.ParentVersion"/> unless the
+    /// options name it). A resumed run must be given the same parent.
+    /// </summary>
+    public async Task<TrainingResult> FineTuneAsync(
+        ModelPackage parent, ImageDataSet data, string runDirectory, bool resume = false, IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(parent);
+        Options.Validate();
+        if (Options.FineTuneFrom is not null)
+            throw new ArgumentException($"the options already name a package to fine-tune from ({Options.FineTuneFrom}); give the parent once");
+        return await RunCoreAsync(data, parent, runDirectory, resume, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<TrainingResult> RunCoreAsync(
+        ImageDataSet data, ModelPackage? parent, string runDirectory, bool resume, IProgress<TrainingProgress>? progress,
+        CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentException.ThrowIfNullOrWhiteSpace(runDirectory);
-        Options.Validate();
+        if (parent is not null)
+            FineTuning.RequireCompatible(parent, Options);
         long started = time.GetTimestamp();
         Directory.CreateDirectory(runDirectory);
         string checkpointPath = Path.Combine(runDirectory, TrainingCheckpoint.FileName);
@@ -49,10 +84,10 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
             throw new InvalidDataException($"{data.Source.Description} has {limited.Classes.Count} class folder(s); training needs at least 2");
         string fingerprint = limited.Fingerprint;
         if (saved is not null)
-            RequireSameRun(saved, limited, fingerprint);
+            RequireSameRun(saved, limited, fingerprint, parent);
 
         DataSplit split = limited.Split(Options.ValidationFraction, Options.Seed);
-        int baseSize = Options.ResolveBaseSize();
+        int baseSize = Options.BaseSize ?? parent?.Manifest.BaseSize ?? Options.ResolveBaseSize();
         int batchSize = Options.ResolveBatchSize(split.Train.Count);
         if (saved is not null && (saved.BaseSize != baseSize || saved.BatchSize != batchSize))
             throw new InvalidDataException(
@@ -65,9 +100,21 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
             (cache ? "decoding into memory" : "decoding on the fly"));
         BaseImageStore train = await BaseImageStore.CreateAsync(split.Train, loader, cache, Options.DecodeParallelism, cancellationToken).ConfigureAwait(false);
         BaseImageStore validation = await BaseImageStore.CreateAsync(split.Validation, loader, cache, Options.DecodeParallelism, cancellationToken).ConfigureAwait(false);
-        ColorStatistics colors = saved is not null
-            ? new ColorStatistics(saved.Mean, saved.Pca)
-            : ColorStatistics.Compute(await train.SampleAsync(StatisticsSample, cancellationToken).ConfigureAwait(false));
+        // The colour augmentation follows this data (PAPER.md trap 6); the normalisation follows what the weights
+        // were trained on: the parent's mean and std when fine-tuning, this data's otherwise.
+        ColorStatistics colors;
+        float[]? std;
+        if (saved is not null)
+        {
+            colors = new ColorStatistics(saved.Mean, saved.Pca);
+            std = saved.Std;
+        }
+        else
+        {
+            ColorStatistics own = ColorStatistics.Compute(await train.SampleAsync(StatisticsSample, cancellationToken).ConfigureAwait(false));
+            colors = parent is null ? own : own with { Mean = parent.Manifest.Mean };
+            std = parent is not null ? parent.Manifest.Std : Options.NormalizeInput ? own.ChannelStd() : null;
+        }
 
         if (Options.TorchThreads > 0)
             torch.set_num_threads(Options.TorchThreads);
@@ -75,14 +122,16 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
         using AlexNetNetwork network = AlexNetFactory.Create(Options.NetworkOptions(limited.Classes.Count), Options.TorchDevices());
         using var optimizer = new PaperSgd(network.named_parameters(), Options.Momentum, Options.WeightDecay);
         TrainingState state;
+        byte[]? bestWeights = null;
         if (saved is not null)
         {
-            state = TrainingCheckpoint.Restore(checkpointPath, network, optimizer);
+            (state, bestWeights) = TrainingCheckpoint.Restore(checkpointPath, network, optimizer);
             using Tensor rng = torch.tensor(state.TorchRngState);
             torch.random.set_rng_state(rng);
         }
         else
         {
+            FineTuneLineage? lineage = parent is null ? null : FineTuning.CopyWeights(parent, network, limited.Classes);
             int stepsPerEpoch = (split.Train.Count + batchSize - 1) / batchSize;
             state = new TrainingState
             {
@@ -104,7 +153,9 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
                 Recipe = Options.Recipe,
                 Layout = Options.Layout,
                 Mean = colors.Mean,
+                Std = std,
                 Pca = colors.Pca,
+                FineTunedFrom = lineage,
                 DataFingerprint = fingerprint,
                 Version = Options.Version ?? $"{time.GetUtcNow():yyyyMMdd-HHmmss}-{fingerprint[7..15]}",
                 TorchRngState = [],
@@ -112,12 +163,16 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
             };
         }
 
-        var run = new Run(this, network, optimizer, train, validation, colors, checkpointPath, runDirectory, progress, started, state);
+        var run = new Run(this, network, optimizer, train, validation, colors, checkpointPath, runDirectory, progress, started, state, bestWeights);
         return await run.ExecuteAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private void RequireSameRun(TrainingState saved, ImageDataSet data, string fingerprint)
+    private void RequireSameRun(TrainingState saved, ImageDataSet data, string fingerprint, ModelPackage? parent)
     {
+        if (saved.FineTunedFrom is { } from && (parent is null || parent.Manifest.WeightsSha256 != from.WeightsSha256))
+            throw new InvalidDataException($"the checkpoint fine-tunes model {from.Version}; resume it from the same package");
+        if (saved.FineTunedFrom is null && parent is not null)
+            throw new InvalidDataException("the checkpoint was trained from random weights; resume it without a package to fine-tune from");
         if (saved.DataFingerprint != fingerprint)
             throw new InvalidDataException($"the training data changed since the checkpoint (fingerprint {saved.DataFingerprint}, now {fingerprint}); train into a new folder");
         if (!saved.Classes.SequenceEqual(data.Classes, StringComparer.Ordinal))
@@ -133,14 +188,18 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
     /// <summary>The mutable part of one invocation: network, optimiser, state, and where it is written.</summary>
     private sealed class Run(
         Trainer trainer, AlexNetNetwork network, PaperSgd optimizer, BaseImageStore train, BaseImageStore validation,
-        ColorStatistics colors, string checkpointPath, string runDirectory, IProgress<TrainingProgress>? progress, long started, TrainingState state)
+        ColorStatistics colors, string checkpointPath, string runDirectory, IProgress<TrainingProgress>? progress, long started, TrainingState state,
+        byte[]? bestWeights)
     {
         private readonly TrainingOptions options = trainer.Options;
         private readonly TimeProvider time = trainer.time;
         private readonly int resumedAtEpoch = state.CompletedEpochs + 1;
         private readonly int resumedAtStep = state.StepInEpoch;
-        private readonly float[]? std = trainer.Options.NormalizeInput ? colors.ChannelStd() : null;
+        private readonly float[]? std = state.Std;
         private long stepsThisInvocation;
+
+        /// <summary>The best epoch's weights in <see cref="WeightsFormat"/>: a CPU copy that holds no tensor.</summary>
+        private byte[]? bestWeights = bestWeights;
 
         public async Task<TrainingResult> ExecuteAsync(CancellationToken cancellationToken)
         {
@@ -160,6 +219,7 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
                         lastValidation = null;
                         break;
                     }
+                    trainer.EpochTrained?.Invoke(epoch, network);
                     (lastValidation, bool converged) = await FinishEpochAsync(epoch, stepsPerEpoch, cancellationToken).ConfigureAwait(false);
                     if (converged)
                     {
@@ -180,13 +240,58 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
                 throw;
             }
 
-            lastValidation ??= await ValidateAsync(state.CompletedEpochs + 1, stepsPerEpoch, CancellationToken.None).ConfigureAwait(false);
-            trainer.Report(progress, TrainingPhase.Packaging, state.CompletedEpochs, 0, stepsPerEpoch, 0, started);
-            string modelDirectory = WritePackage(lastValidation);
-            WriteMetrics(outcome, lastValidation);
-            TrainingPlots.WriteConfusion(Path.Combine(runDirectory, TrainingPlots.ConfusionFile), lastValidation);
+            // The package gets the best epoch's weights. The checkpoint keeps the last ones, so --resume (or a longer run)
+            // continues where training stopped, not from the best epoch.
+            EvaluationReport final;
+            if (state.Best is null || TrainingCheckpoint.BestIsOwnWeights(state))
+            {
+                final = lastValidation ?? await ValidateAsync(state.CompletedEpochs + 1, stepsPerEpoch, CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                LoadBestWeights();
+                final = await ValidateAsync(state.Best.Epoch, stepsPerEpoch, CancellationToken.None).ConfigureAwait(false);
+            }
+            trainer.Report(progress, TrainingPhase.Packaging, state.CompletedEpochs, 0, stepsPerEpoch, 0, started,
+                state.Best is { } best ? $"packaging the weights of epoch {best.Epoch} (best validation top-1 error {best.ValidationTop1Error:P2})" : null);
+            string modelDirectory = WritePackage(final);
+            WriteMetrics(outcome, final);
+            TrainingPlots.WriteConfusion(Path.Combine(runDirectory, TrainingPlots.ConfusionFile), final);
             return new TrainingResult(outcome, state.Version, state.CompletedEpochs, resumedAtEpoch, resumedAtStep, state.History,
-                lastValidation, modelDirectory, train.Items.Count, validation.Items.Count, train.Rejections.Count + validation.Rejections.Count);
+                final, modelDirectory, train.Items.Count, validation.Items.Count, train.Rejections.Count + validation.Rejections.Count,
+                state.Best?.Epoch, state.FineTunedFrom);
+        }
+
+        private void LoadBestWeights()
+        {
+            Dictionary<string, Tensor> weights = WeightsFormat.Deserialize(bestWeights);
+            try
+            {
+                network.ImportWeights(weights);
+            }
+            finally
+            {
+                foreach (Tensor tensor in weights.Values)
+                    tensor.Dispose();
+            }
+        }
+
+        /// <summary>Keeps the network's weights as the best epoch's if this validation beats the best so far.</summary>
+        private BestEpoch? KeepIfBest(int epoch, EvaluationReport report)
+        {
+            if (state.Best is { } best && !best.IsBeatenBy(report.Top1Error, report.Loss))
+                return best;
+            Dictionary<string, Tensor> weights = network.ExportWeights();
+            try
+            {
+                bestWeights = WeightsFormat.Serialize(weights);
+            }
+            finally
+            {
+                foreach (Tensor tensor in weights.Values)
+                    tensor.Dispose();
+            }
+            return new BestEpoch(epoch, report.Top1Error, report.Loss);
         }
 
         /// <summary>Runs the rest of an epoch; true if the time budget stopped it part-way.</summary>
@@ -288,6 +393,7 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
                 Partial = EpochProgress.Empty,
                 Schedule = schedule,
                 History = [.. state.History, metrics],
+                Best = KeepIfBest(epoch, report),
             };
             SaveCheckpoint(CurrentRng());
             WriteMetrics(null, null);
@@ -324,7 +430,7 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
                     throw new TrainingDivergedException($"weights of {name} are not finite; the last good checkpoint is kept");
             }
             trainer.Report(progress, TrainingPhase.Checkpointing, state.CompletedEpochs + 1, state.StepInEpoch, 0, 0, started);
-            TrainingCheckpoint.Save(checkpointPath, network, optimizer, state with { TorchRngState = rng, SavedAt = time.GetUtcNow() });
+            TrainingCheckpoint.Save(checkpointPath, network, optimizer, state with { TorchRngState = rng, SavedAt = time.GetUtcNow() }, bestWeights);
         }
 
         private static byte[] CurrentRng()
@@ -357,7 +463,8 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
             var manifest = new ModelManifest
             {
                 Version = state.Version,
-                ParentVersion = options.ParentVersion,
+                ParentVersion = options.ParentVersion ?? state.FineTunedFrom?.Version,
+                FineTunedFrom = state.FineTunedFrom,
                 Classes = state.Classes,
                 InputSize = options.InputSize,
                 BaseSize = state.BaseSize,
@@ -371,6 +478,7 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
                 Metrics = new Dictionary<string, double>
                 {
                     ["epochs"] = state.CompletedEpochs,
+                    ["best_epoch"] = state.Best?.Epoch ?? 0,
                     ["train_images"] = train.Items.Count,
                     ["validation_images"] = validation.Images,
                     ["validation_top1_error"] = validation.Top1Error,
@@ -388,7 +496,7 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
 
         private void WriteMetrics(TrainingOutcome? outcome, EvaluationReport? final)
         {
-            var metrics = new RunMetrics(state.Version, outcome?.ToString() ?? "Running", state.History, final);
+            var metrics = new RunMetrics(state.Version, outcome?.ToString() ?? "Running", state.Best?.Epoch, state.History, final);
             AtomicFile.Write(Path.Combine(runDirectory, MetricsFile), JsonSerializer.SerializeToUtf8Bytes(metrics, TrainingJsonContext.Default.RunMetrics));
         }
     }

@@ -1,4 +1,5 @@
 using AlexNet.Model.Evaluation;
+using AlexNet.Model.Packaging;
 
 namespace AlexNet.Model.Training;
 
@@ -26,6 +27,9 @@ public sealed record TrainingProgress(
     string? Message = null);
 
 /// <summary>The end of a run that did not fail.</summary>
+/// <param name="FinalValidation">Validation of the packaged weights: those of <paramref name="BestEpoch"/>.</param>
+/// <param name="BestEpoch">The epoch whose weights the package holds; null when the run stopped before its first epoch ended.</param>
+/// <param name="FineTunedFrom">The package training started from; null from scratch.</param>
 public sealed record TrainingResult(
     TrainingOutcome Outcome,
     string Version,
@@ -37,7 +41,9 @@ public sealed record TrainingResult(
     string ModelDirectory,
     int TrainImages,
     int ValidationImages,
-    int RejectedImages);
+    int RejectedImages,
+    int? BestEpoch,
+    FineTuneLineage? FineTunedFrom);
 
 /// <summary>
 /// The loss became NaN or infinite (or absurdly large): training stopped, the last good checkpoint is left as it

@@ -27,13 +27,27 @@ public sealed record EpochProgress(double LossSum, long Top1Hits, long Top5Hits,
 }
 
 /// <summary>
+/// The epoch whose weights the model package gets: the lowest validation top-1 error, ties going to the lower validation
+/// loss (an earlier epoch keeps its place on a full tie).
+/// </summary>
+public sealed record BestEpoch(int Epoch, double ValidationTop1Error, double ValidationLoss)
+{
+    /// <summary>Whether a validation with these figures beats this epoch.</summary>
+    public bool IsBeatenBy(double validationTop1Error, double validationLoss) =>
+        validationTop1Error < ValidationTop1Error || (validationTop1Error == ValidationTop1Error && validationLoss < ValidationLoss);
+}
+
+/// <summary>
 /// Everything a checkpoint holds besides tensors: position (epochs done, steps done in the next one), the
 /// schedule, the torch generator's state, the data's colour statistics and fingerprint, and the history.
 /// </summary>
 public sealed record TrainingState
 {
-    /// <summary>2: the schedule counts steps, and the batch size and recipe are kept (format 1 counted epochs).</summary>
-    public const int CurrentFormat = 2;
+    /// <summary>
+    /// 3: the best epoch and its weights, the input std and the fine-tuning parent are kept. 2: the schedule counts
+    /// steps, and the batch size and recipe are kept (format 1 counted epochs).
+    /// </summary>
+    public const int CurrentFormat = 3;
 
     public int Format { get; init; } = CurrentFormat;
     public required int CompletedEpochs { get; init; }
@@ -48,7 +62,17 @@ public sealed record TrainingState
     public TrainingRecipe Recipe { get; init; }
     public required AlexNetLayout Layout { get; init; }
     public required float[] Mean { get; init; }
+
+    /// <summary>What inputs are divided by after the mean is subtracted; null: nothing (the paper's recipe).</summary>
+    public required float[]? Std { get; init; }
+
     public required PcaBasis Pca { get; init; }
+
+    /// <summary>The package the run's first weights came from; null when it started from random weights.</summary>
+    public FineTuneLineage? FineTunedFrom { get; init; }
+
+    /// <summary>The best epoch so far, whose weights the checkpoint keeps (<see cref="TrainingCheckpoint"/>); null before the first.</summary>
+    public BestEpoch? Best { get; init; }
     public required string DataFingerprint { get; init; }
     public required string Version { get; init; }
 
@@ -74,9 +98,12 @@ public enum TrainingOutcome
 }
 
 /// <summary><c>metrics.json</c> of a run.</summary>
+/// <param name="BestEpoch">The epoch whose weights the model package holds (null before the first epoch ends).</param>
+/// <param name="FinalValidation">Validation of the packaged weights: the best epoch's.</param>
 public sealed record RunMetrics(
     string Version,
     string Outcome,
+    int? BestEpoch,
     IReadOnlyList<EpochMetrics> Epochs,
     EvaluationReport? FinalValidation);
 
