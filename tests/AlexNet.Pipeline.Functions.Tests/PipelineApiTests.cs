@@ -250,7 +250,7 @@ public sealed class PipelineApiTests(DurableTestHost durable) : IClassFixture<Du
     {
         string dataset = Azurite.Unique("ds");
         await pipeline.Store.UploadAsync(PipelineNames.TrainingContainer, $"{dataset}/shirt/1.png", BinaryData.FromBytes([1]));
-        ApiResult<RetrainInput?> options = PipelineApi.ReadRetrainOptions("""{"epochs": 12, "inputSize": 64, "seed": 3, "recipe": "paper"}"""u8);
+        ApiResult<RetrainInput?> options = PipelineApi.ReadRetrainOptions("""{"epochs": 12, "inputSize": 64, "seed": 3, "recipe": "paper", "fromCurrent": true}"""u8);
 
         ApiResult<RetrainStarted> started = await Api.StartRetrainAsync(dataset, options: options.Value);
         await durable.WaitForCompletionAsync(started.Value!.InstanceId);
@@ -260,6 +260,7 @@ public sealed class PipelineApiTests(DurableTestHost durable) : IClassFixture<Du
         Assert.Equal((dataset, 12, 64, 3, "paper"), (input.Dataset, input.Epochs, input.InputSize, input.Seed, input.Recipe));
         Assert.Null(input.BaseSize);
         Assert.Null(input.BatchSize);
+        Assert.True(input.FromCurrent);
         await pipeline.Store.DeleteAsync(PipelineNames.TrainingContainer, $"{dataset}/shirt/1.png");
     }
 

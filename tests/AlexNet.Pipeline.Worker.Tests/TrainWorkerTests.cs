@@ -67,6 +67,31 @@ public sealed class TrainWorkerTests
     }
 
     [Fact]
+    public async Task AJobThatNamesAModelToStartFromFineTunesItWithItsGeometryAndRecordsTheLineage()
+    {
+        var store = Azurite.IsolatedStore();
+        await TestModels.PublishAsync(store, TestModels.V1);
+        await UploadDataSetAsync(store, "shapes");
+        var settings = WorkerHost.Settings("labels-f", trainQueue: "train-f");
+        settings["Worker:WorkFolder"] = Directory.CreateTempSubdirectory("alexnet-finetune-test").FullName;
+        var queues = WorkerHost.InProcessQueues(settings);
+        // No input or base size: a fine-tune takes the start model's (64 from 72), not the recipe's 224.
+        TrainJob job = Job("job-f", "shapes", "cand-f") with { ParentVersion = "v1", FineTuneFrom = "v1", InputSize = null, BaseSize = null };
+        await queues.GetQueue("train-f").SendAsync([new OutgoingMessage("tune", ContractSerializer.ToBinary(job), TrainJob.Subject)]);
+
+        await using (var worker = await WorkerHost.StartAsync(settings, store, queues, training: true))
+            await TestPipeline.EventuallyAsync(() => Task.FromResult(queues.Queue("train-f").CompletedCount == 1), Patience, "the fine-tune job to be completed");
+
+        TrainDone done = await ReadAsync(store, PipelineNames.TrainDoneBlob("job-f"), ContractsJsonContext.Default.TrainDone);
+        Assert.True(done.Succeeded, done.Error);
+        var manifest = await new ModelRegistry(store, TimeProvider.System).GetManifestAsync("cand-f");
+        Assert.NotNull(manifest);
+        Assert.Equal(("v1", TestModels.V1.Manifest.WeightsSha256), (manifest.FineTunedFrom!.Version, manifest.FineTunedFrom.WeightsSha256));
+        Assert.Equal((64, 72), (manifest.InputSize, manifest.BaseSize));
+        Assert.Equal(["blue", "red"], manifest.Classes);
+    }
+
+    [Fact]
     public async Task InvalidJobIsDeadLetteredAndReportedFailedSoTheOrchestrationStopsWaiting()
     {
         var store = Azurite.IsolatedStore();

@@ -192,7 +192,15 @@ public sealed partial class TrainJobProcessor
         // Training uses the worker's devices as labeling does: two GPUs train the paper's two towers, one the grouped network.
         DevicePlacement placement = DevicePlacement.ForThisMachine(options);
         LogTrainingPlacement(logger, job.JobId, placement.ToString());
-        var trainer = new Trainer(job.ToTrainingOptions() with
+        ModelPackage? start = job.FineTuneFrom is { } from ? await registry.LoadAsync(from, cancellationToken).ConfigureAwait(false) : null;
+        TrainingOptions settings = job.ToTrainingOptions();
+        if (start is not null)
+        {
+            // Fine-tuning keeps the start model's geometry unless the job names its own.
+            settings = settings with { InputSize = job.InputSize ?? start.Manifest.InputSize, BaseSize = job.BaseSize ?? start.Manifest.BaseSize };
+            LogFineTuning(logger, job.JobId, start.Manifest.Version, start.Manifest.Classes.Count);
+        }
+        var trainer = new Trainer(settings with
         {
             Layout = placement.Layout,
             Devices = placement.Devices,
@@ -200,7 +208,10 @@ public sealed partial class TrainJobProcessor
             ParentVersion = parent,
         }, time);
         ImageDataSet data = await ImageDataSet.ListAsync(new FolderImageSource(dataFolder), cancellationToken).ConfigureAwait(false);
-        TrainingResult result = await trainer.RunAsync(data, runFolder, resume: true, new LogProgress(logger, job.JobId), cancellationToken).ConfigureAwait(false);
+        var progress = new LogProgress(logger, job.JobId);
+        TrainingResult result = start is null
+            ? await trainer.RunAsync(data, runFolder, resume: true, progress, cancellationToken).ConfigureAwait(false)
+            : await trainer.FineTuneAsync(start, data, runFolder, resume: true, progress, cancellationToken).ConfigureAwait(false);
 
         ModelPackage trained = ModelPackage.LoadDirectory(result.ModelDirectory);
         if (trained.Manifest.TrainingDataFingerprint != job.TrainingFingerprint)
@@ -338,6 +349,8 @@ public sealed partial class TrainJobProcessor
             ModelRegistry.ValidateVersion(job.CandidateVersion ?? "");
             if (job.ParentVersion is not null)
                 ModelRegistry.ValidateVersion(job.ParentVersion);
+            if (job.FineTuneFrom is not null)
+                ModelRegistry.ValidateVersion(job.FineTuneFrom);
             job.ToTrainingOptions().Validate();
         }
         catch (ArgumentException error)
@@ -433,6 +446,9 @@ public sealed partial class TrainJobProcessor
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Train job {JobId} trains on {Placement}")]
     private static partial void LogTrainingPlacement(ILogger logger, string jobId, string placement);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Train job {JobId} fine-tunes model {Version} ({Classes} classes)")]
+    private static partial void LogFineTuning(ILogger logger, string jobId, string version, int classes);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete the work folder {Folder}")]
     private static partial void LogCleanupFailed(ILogger logger, Exception error, string folder);

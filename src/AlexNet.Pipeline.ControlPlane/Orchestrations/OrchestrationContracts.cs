@@ -24,6 +24,10 @@ public sealed record LabelBatchInput(
 /// (<c>TrainingOptions</c>, the one source of training defaults); the base size follows the input size.
 /// </summary>
 /// <param name="GatePoints">How many percentage points of top-1 (and top-5, where meaningful) error a candidate may lose against the current model.</param>
+/// <param name="FromCurrent">
+/// Fine-tune the current model instead of training from scratch (from scratch when none is promoted). The candidate keeps
+/// the current model's input size, normalisation and base size unless the request names them.
+/// </param>
 public sealed record RetrainInput(
     string Dataset,
     bool Force = false,
@@ -36,7 +40,8 @@ public sealed record RetrainInput(
     double GatePoints = 0.5,
     int TrainTimeoutMinutes = 720,
     int PollSeconds = 30,
-    string? Recipe = null);
+    string? Recipe = null,
+    bool FromCurrent = false);
 
 public enum OrchestrationState
 {

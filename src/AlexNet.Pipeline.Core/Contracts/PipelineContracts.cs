@@ -108,6 +108,10 @@ public sealed record ChunkDone(
 /// (<see cref="ParentVersion"/>) on the same validation images. Null training settings take the defaults of the
 /// recipe (<c>TrainingOptions</c>, the one source of them); the base size follows the input size.
 /// </summary>
+/// <param name="FineTuneFrom">
+/// A published model version to start from (every layer copied, the last re-initialised when the classes differ; its
+/// input size, normalisation and base size unless the job names them), or null to train from scratch.
+/// </param>
 /// <remarks>Persisted (a queue message): fields are added as optional, never renamed; ints became nullable ints, which old messages still fill.</remarks>
 public sealed record TrainJob(
     string JobId,
@@ -122,7 +126,8 @@ public sealed record TrainJob(
     double? LearningRate,
     int Seed,
     DateTimeOffset RequestedAt,
-    string? Recipe = null)
+    string? Recipe = null,
+    string? FineTuneFrom = null)
 {
     public const string Subject = "train";
 }

@@ -90,6 +90,30 @@ public sealed class RetrainOrchestrationTests(AzuriteFixture azurite, ITestOutpu
         Assert.Equal((64, 7), (job.InputSize, job.Seed));
         Assert.Equal<int?[]>([null, null, null], [job.Epochs, job.BaseSize, job.BatchSize]);
         Assert.Null(job.LearningRate);
+        Assert.Null(job.FineTuneFrom);
+    }
+
+    [Fact]
+    public async Task FromCurrentFineTunesThePromotedModelAndTrainsFromScratchWhenNoneIs()
+    {
+        var jobs = new List<TrainJob>();
+        await using var host = new DurableTestHost(output);
+        await UploadTrainingSetAsync(host);
+        await using var trainer = new FakeTrainer(host.Store, host.Models, host.Queues, job =>
+        {
+            jobs.Add(job);
+            return Evaluation(job, 0.1, null);
+        });
+        await host.StartEngineAsync();
+
+        await RunAsync(host, "retrain-first", new RetrainInput(Dataset, FromCurrent: true, PollSeconds: 2));
+        string promoted = (await host.Models.GetCurrentAsync())!.Version;
+        await RunAsync(host, "retrain-tuned", new RetrainInput(Dataset, Force: true, FromCurrent: true, PollSeconds: 2));
+
+        Assert.Equal(2, jobs.Count);
+        Assert.Null(jobs[0].FineTuneFrom);
+        Assert.Equal(promoted, jobs[1].FineTuneFrom);
+        Assert.Equal(promoted, jobs[1].ParentVersion);
     }
 
     [Fact]

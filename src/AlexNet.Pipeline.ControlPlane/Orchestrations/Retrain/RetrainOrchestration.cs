@@ -69,7 +69,8 @@ public sealed class RetrainOrchestration : TaskOrchestrator<RetrainInput, Retrai
         try
         {
             var job = new TrainJob(jobId, input.Dataset, candidate, fingerprint.CurrentVersion, fingerprint.Fingerprint, input.Epochs, input.InputSize,
-                input.BaseSize, input.BatchSize, input.LearningRate, input.Seed, new DateTimeOffset(started, TimeSpan.Zero), input.Recipe);
+                input.BaseSize, input.BatchSize, input.LearningRate, input.Seed, new DateTimeOffset(started, TimeSpan.Zero), input.Recipe,
+                FineTuneFrom: input.FromCurrent ? fingerprint.CurrentVersion : null);
             context.SetCustomStatus(new RetrainProgress(phase, jobId, candidate));
             await context.CallActivityAsync<string>(OrchestrationNames.SubmitTrainJob, job, retry);
             RetrainLog.Submitted(logger, jobId, candidate, fingerprint.Images, fingerprint.Classes);
