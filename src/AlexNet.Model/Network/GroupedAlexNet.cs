@@ -66,11 +66,13 @@ public sealed class GroupedAlexNet : AlexNetNetwork
 
     public override Dictionary<string, Tensor> ExportWeights()
     {
+        // The detached views are disposed here; only the returned copies outlive the call.
+        using var scope = torch.NewDisposeScope();
         var weights = new Dictionary<string, Tensor>();
         foreach (var (layer, weight, bias) in LayerParameters())
         {
-            weights[$"{layer}.weight"] = weight.detach().cpu().clone();
-            weights[$"{layer}.bias"] = bias.detach().cpu().clone();
+            weights[$"{layer}.weight"] = weight.detach().cpu().clone().MoveToOuterDisposeScope();
+            weights[$"{layer}.bias"] = bias.detach().cpu().clone().MoveToOuterDisposeScope();
         }
         return weights;
     }

@@ -55,16 +55,18 @@ public sealed class TwoTowerAlexNet : AlexNetNetwork
 
     public override Dictionary<string, Tensor> ExportWeights()
     {
+        // The detached views and device copies are disposed here; only the returned tensors outlive the call.
+        using var scope = torch.NewDisposeScope();
         var weights = new Dictionary<string, Tensor>();
         foreach (string layer in AlexNetNetwork.LayerNames.Take(7))
         {
             var (w0, b0) = tower0.Layer(layer);
             var (w1, b1) = tower1.Layer(layer);
-            weights[$"{layer}.weight"] = torch.cat([w0.detach().cpu(), w1.detach().cpu()], 0);
-            weights[$"{layer}.bias"] = torch.cat([b0.detach().cpu(), b1.detach().cpu()], 0);
+            weights[$"{layer}.weight"] = torch.cat([w0.detach().cpu(), w1.detach().cpu()], 0).MoveToOuterDisposeScope();
+            weights[$"{layer}.bias"] = torch.cat([b0.detach().cpu(), b1.detach().cpu()], 0).MoveToOuterDisposeScope();
         }
-        weights["fc8.weight"] = fc8.weight!.detach().cpu().clone();
-        weights["fc8.bias"] = fc8.bias!.detach().cpu().clone();
+        weights["fc8.weight"] = fc8.weight!.detach().cpu().clone().MoveToOuterDisposeScope();
+        weights["fc8.bias"] = fc8.bias!.detach().cpu().clone().MoveToOuterDisposeScope();
         return weights;
     }
 

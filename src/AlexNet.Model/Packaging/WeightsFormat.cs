@@ -30,8 +30,8 @@ public static class WeightsFormat
                 writer.Write(tensor.shape.Length);
                 foreach (long dimension in tensor.shape)
                     writer.Write(dimension);
-                using var contiguous = tensor.detach().cpu().to_type(ScalarType.Float32).contiguous();
-                float[] values = contiguous.data<float>().ToArray();
+                using var scope = torch.NewDisposeScope();
+                float[] values = tensor.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
                 if (!BitConverter.IsLittleEndian)
                     throw new PlatformNotSupportedException("weights files are little-endian");
                 writer.Write(MemoryMarshal.AsBytes(values.AsSpan()));

@@ -43,7 +43,8 @@ public sealed class PaperSgd : IDisposable
                 continue;
             if (!velocity.TryGetValue(name, out Tensor? v))
             {
-                v = torch.zeros_like(parameter);
+                // The optimiser owns its velocity: a dispose scope around the step must not take it.
+                v = torch.zeros_like(parameter).DetachFromDisposeScope();
                 velocity[name] = v;
             }
             v.mul_(Momentum).add_(parameter, alpha: -WeightDecay * lr).add_(gradient, alpha: -lr);
@@ -52,8 +53,11 @@ public sealed class PaperSgd : IDisposable
     }
 
     /// <summary>Copies of the velocity buffers (CPU), by parameter name; the caller disposes them.</summary>
-    public Dictionary<string, Tensor> ExportState() =>
-        velocity.ToDictionary(pair => pair.Key, pair => pair.Value.detach().cpu().clone(), StringComparer.Ordinal);
+    public Dictionary<string, Tensor> ExportState()
+    {
+        using var scope = torch.NewDisposeScope();
+        return velocity.ToDictionary(pair => pair.Key, pair => pair.Value.detach().cpu().clone().MoveToOuterDisposeScope(), StringComparer.Ordinal);
+    }
 
     /// <summary>Restores velocity buffers saved by <see cref="ExportState"/> from the same network layout.</summary>
     public void ImportState(IReadOnlyDictionary<string, Tensor> state)
@@ -66,7 +70,8 @@ public sealed class PaperSgd : IDisposable
                 throw new InvalidDataException($"optimiser state '{name}' does not fit this network (different layout or size?)");
             if (velocity.Remove(name, out Tensor? old))
                 old.Dispose();
-            velocity[name] = saved.to(parameter.device).clone();
+            using (torch.NewDisposeScope())
+                velocity[name] = saved.to(parameter.device).clone().DetachFromDisposeScope();
         }
     }
 

@@ -70,7 +70,12 @@ public sealed class WorseLastEpochRun : IAsyncLifetime
         var count = new Callback(p =>
         {
             if (p.Phase == TrainingPhase.Training && p.Step == 1)
+            {
+                // Tensors held, not handles waiting for the finalizer (WeightCopyMemoryTests checks those).
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
                 LiveTensors.Add(Tensor.TotalCount);
+            }
         });
         Result = await WithAWorseLastEpoch(Tiny).RunAsync(Data, RunDirectory, progress: count);
     }
