@@ -74,6 +74,13 @@ public sealed class FunctionClassTests(DurableTestHost durable) : IClassFixture<
 
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
         Assert.Contains(started.Headers, h => h.Key == "Location");
+        // The casing docs/functions.md gives, as the real worker serializer writes it (it wrote "Id", "StatusQueryGetUri").
+        using (JsonDocument body = JsonDocument.Parse(((TestHttpResponse)started).ReadBody()))
+        {
+            Assert.Equal(batch, body.RootElement.GetProperty("id").GetString());
+            Assert.StartsWith("http://localhost:7071/", body.RootElement.GetProperty("statusQueryGetUri").GetString(), StringComparison.Ordinal);
+            Assert.DoesNotContain(body.RootElement.EnumerateObject(), p => char.IsUpper(p.Name[0]));
+        }
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
         Assert.Equal(409, JsonDocument.Parse(again.ReadBody()).RootElement.GetProperty("status").GetInt32());
     }

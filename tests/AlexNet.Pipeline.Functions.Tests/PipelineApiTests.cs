@@ -7,6 +7,7 @@ using AlexNet.Pipeline.Labeling;
 using AlexNet.Pipeline.Models;
 using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Storage;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -37,9 +38,35 @@ public sealed class PipelineApiTests(DurableTestHost durable) : IClassFixture<Du
         Assert.Contains("already started", again.Error, StringComparison.Ordinal);
         Assert.Equal(200, status.StatusCode);
         Assert.Equal(OrchestrationState.Completed, status.Value!.State);
-        Assert.Equal($"labeled {batch}", status.Value.Result!.Value.GetString());
-        Assert.Equal("done", status.Value.Progress!.Value.GetProperty("phase").GetString());
+        Assert.Equal(2, status.Value.Result!.Labeled);
+        Assert.Equal("done", status.Value.Progress!.Phase);
     }
+
+    [Fact]
+    public async Task BatchStatusIsCamelCaseThroughoutWhateverCasingTheEngineStoredProgressIn()
+    {
+        await Api.StartBatchAsync(batch);
+        OrchestrationMetadata stored = await durable.WaitForCompletionAsync(batch);
+        ApiResult<BatchStatusView> status = await Api.GetBatchStatusAsync(batch);
+
+        // The engine stored PascalCase (what a client written against it found inside "progress" before)...
+        Assert.Contains("\"Phase\":\"done\"", stored.SerializedCustomStatus, StringComparison.Ordinal);
+        // ...and the API answers camelCase at every level.
+        using JsonDocument body = JsonDocument.Parse(JsonSerializer.Serialize(status.Value!, ApiJsonContext.Default.BatchStatusView));
+        JsonElement root = body.RootElement;
+        Assert.Equal("done", root.GetProperty("progress").GetProperty("phase").GetString());
+        Assert.Equal(3, root.GetProperty("progress").GetProperty("imagesDone").GetInt32());
+        Assert.Equal(2, root.GetProperty("result").GetProperty("labeled").GetInt32());
+        Assert.Equal("Completed", root.GetProperty("state").GetString());
+        Assert.All(PropertyNames(root), name => Assert.True(char.IsLower(name[0]), $"property '{name}' is not camelCase"));
+    }
+
+    private static IEnumerable<string> PropertyNames(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => element.EnumerateObject().SelectMany(p => PropertyNames(p.Value).Prepend(p.Name)),
+        JsonValueKind.Array => element.EnumerateArray().SelectMany(PropertyNames),
+        _ => [],
+    };
 
     public static TheoryData<string, string, string> BadStarts() => new()
     {

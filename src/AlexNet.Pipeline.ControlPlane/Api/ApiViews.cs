@@ -11,13 +11,14 @@ public sealed record BatchStarted(string Batch, string InstanceId, bool Created,
 
 /// <summary>
 /// A batch as far as it is known: its orchestration (state <c>NotFound</c> when none ran here) with its progress and
-/// result as JSON, and <c>labels/&lt;batch&gt;/summary.json</c> once written.
+/// result, and <c>labels/&lt;batch&gt;/summary.json</c> once written. Progress and result are read from whatever casing
+/// the durable engine stored them in and written in the API's (camelCase), so clients see one shape on every host.
 /// </summary>
 public sealed record BatchStatusView(
     string Batch,
     OrchestrationState State,
-    JsonElement? Progress,
-    JsonElement? Result,
+    LabelBatchProgress? Progress,
+    BatchResult? Result,
     string? Failure,
     DateTimeOffset? CreatedAt,
     DateTimeOffset? LastUpdatedAt,

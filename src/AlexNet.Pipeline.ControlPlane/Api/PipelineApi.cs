@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using AlexNet.Model.Inference;
 using AlexNet.Model.Packaging;
 using AlexNet.Pipeline.Contracts;
@@ -86,8 +87,8 @@ public sealed partial class PipelineApi(
         return ApiResult.Ok(new BatchStatusView(
             batch,
             status.State,
-            ParseJson(status.CustomStatusJson),
-            ParseJson(status.OutputJson),
+            ReadEngineJson(status.CustomStatusJson, ApiJsonContext.Default.LabelBatchProgress),
+            ReadEngineJson(status.OutputJson, ApiJsonContext.Default.BatchResult),
             status.FailureMessage,
             status.CreatedAt,
             status.LastUpdatedAt,
@@ -323,19 +324,23 @@ public sealed partial class PipelineApi(
         return null;
     }
 
-    private static JsonElement? ParseJson(string? json)
+    /// <summary>
+    /// A value the durable engine stored with its own serializer (PascalCase in Durable Functions by default, camelCase
+    /// in the local engine), read by property name whatever the case; null, with a warning, when it is not that shape.
+    /// </summary>
+    private T? ReadEngineJson<T>(string? json, JsonTypeInfo<T> type)
+        where T : class
     {
         if (string.IsNullOrWhiteSpace(json))
             return null;
         try
         {
-            using JsonDocument document = JsonDocument.Parse(json);
-            return document.RootElement.Clone();
+            return JsonSerializer.Deserialize(json, type);
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            // Not JSON after all: show it as the string it is rather than hide it.
-            return JsonSerializer.SerializeToElement(json, ApiJsonContext.Default.String);
+            LogUnreadableStatus(logger, typeof(T).Name, e.Message);
+            return null;
         }
     }
 
@@ -364,4 +369,7 @@ public sealed partial class PipelineApi(
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Started retrain of {Dataset} as {InstanceId} (force: {Force})")]
     private static partial void LogRetrainStarted(ILogger logger, string dataset, string instanceId, bool force);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "The orchestration's {Shape} could not be read and is left out of the status: {Reason}")]
+    private static partial void LogUnreadableStatus(ILogger logger, string shape, string reason);
 }

@@ -22,10 +22,12 @@ public sealed class DurableTestHost : IAsyncLifetime
     public async Task InitializeAsync() =>
         host = await DurableTaskTestHost.StartAsync(tasks =>
         {
-            tasks.AddOrchestratorFunc<LabelBatchInput, string>(OrchestrationNames.LabelBatch, (context, input) =>
+            // The real progress and result shapes, stored by the SDK's default serializer (PascalCase), as Durable
+            // Functions stores them unless the app gives it another.
+            tasks.AddOrchestratorFunc<LabelBatchInput, BatchResult>(OrchestrationNames.LabelBatch, (context, input) =>
             {
-                context.SetCustomStatus(new { phase = "done", images = 0 });
-                return Task.FromResult($"labeled {input.Batch}");
+                context.SetCustomStatus(new LabelBatchProgress("done", 1, 1, 3, 3, 1.5, null));
+                return Task.FromResult(new BatchResult(input.Batch, 3, 1, 2, 1, 0, 0, 0, 2.0, 1.5, $"labels/{input.Batch}/summary.json"));
             });
             tasks.AddOrchestratorFunc<RetrainInput, string>(OrchestrationNames.Retrain, (context, input) => Task.FromResult($"retrained {input.Dataset}"));
         });

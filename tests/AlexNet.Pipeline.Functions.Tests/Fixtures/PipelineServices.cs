@@ -33,10 +33,10 @@ public sealed class PipelineServices : IAsyncDisposable
         });
         if (settings is not null)
             builder.Configuration.AddInMemoryCollection(settings);
-        builder.AddPipelineFunctions();
-
-        // What the Functions worker's own defaults set up: the durable status response writes through it.
+        // What the Functions worker's own defaults set up before the app's code runs (the durable status response and
+        // the durable engine write through it); the app's setting must win over it.
         builder.Services.Configure<WorkerOptions>(options => options.Serializer = new JsonObjectSerializer());
+        builder.AddPipelineFunctions();
         host = builder.Build();
         host.StartAsync().GetAwaiter().GetResult();
     }
