@@ -1,3 +1,5 @@
+using AlexNet.Model.Inference;
+using Microsoft.Extensions.DependencyInjection;
 using AlexNet.Pipeline.Storage;
 using AlexNet.Pipeline.Worker.Tests.Fixtures;
 using Microsoft.Extensions.Hosting;
@@ -14,7 +16,6 @@ public sealed class WorkerOptionsTests
     [InlineData("Worker:BatchSize", "0", "Worker:BatchSize must be between 1 and 8192")]
     [InlineData("Worker:MaxMessagesPerReceive", "1000", "Worker:MaxMessagesPerReceive must be between 1 and 256")]
     [InlineData("Worker:ReceiveWait", "00:00:00", "Worker:ReceiveWait must be between")]
-    [InlineData("Worker:MinConfidence", "1.5", "Worker:MinConfidence must be between 0 and 1")]
     [InlineData("Worker:Device", "tpu", "Worker:Device 'tpu' is not understood")]
     [InlineData("Worker:Layout", "ThreeTower", "Worker:Layout 'ThreeTower' is not understood")]
     [InlineData("Worker:LockRenewInterval", "00:00:05", "Worker:LockRenewInterval (00:00:05) must be shorter than Messaging:LockDuration (00:00:05)")]
@@ -29,16 +30,32 @@ public sealed class WorkerOptionsTests
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task UnparseableCropModeStopsTheHostNamingIt()
+    [Theory]
+    [InlineData("Diagonal")]
+    [InlineData("5")] // the enum's own converter took numbers
+    public async Task UnparseableCropModeStopsTheHostNamingIt(string value)
     {
         var settings = WorkerHost.Settings("options");
-        settings["Worker:CropMode"] = "Diagonal";
+        settings["Worker:CropMode"] = value;
         using IHost host = WorkerHost.Build(settings, new LocalFolderBlobStore(Directory.CreateTempSubdirectory("alexnet-options").FullName));
 
         var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => host.StartAsync());
 
         Assert.Contains("Worker:CropMode", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("ten-crop", CropMode.TenCrop)] // the docs' form, refused by the enum's own converter
+    [InlineData("TenCrop", CropMode.TenCrop)]
+    [InlineData("center", CropMode.Center)]
+    [InlineData("Center", CropMode.Center)]
+    public void CropModeTakesTheOneVocabularyAndTheEnumNames(string value, CropMode expected)
+    {
+        var settings = WorkerHost.Settings("options");
+        settings["Worker:CropMode"] = value;
+        using IHost host = WorkerHost.Build(settings, new LocalFolderBlobStore(Directory.CreateTempSubdirectory("alexnet-options").FullName));
+
+        Assert.Equal(expected, host.Services.GetRequiredService<IOptions<WorkerOptions>>().Value.CropMode);
     }
 
     [Fact]

@@ -1,6 +1,10 @@
+using System.ComponentModel;
+using System.Globalization;
+
 namespace AlexNet.Model.Inference;
 
 /// <summary>Which crops of the base image the network sees at test time.</summary>
+[TypeConverter(typeof(CropModeConverter))]
 public enum CropMode
 {
     /// <summary>One centre crop.</summary>
@@ -45,4 +49,24 @@ public static class CropModes
     /// <summary>Why a name is not a crop mode, or null when it is one.</summary>
     public static string? Error(string field, string value) =>
         TryParse(value, out _) ? null : $"{field} '{value}' is not one of: {string.Join(", ", Names)}";
+}
+
+/// <summary>
+/// Settings bind crop modes through <see cref="CropModes"/> (so <c>Worker:CropMode=ten-crop</c>, the form the docs
+/// give, binds; the enum's own converter refused it and took numbers), and write them by their one name.
+/// </summary>
+public sealed class CropModeConverter : EnumConverter
+{
+    public CropModeConverter()
+        : base(typeof(CropMode))
+    {
+    }
+
+    public override object ConvertFrom(ITypeDescriptorContext? context, CultureInfo? culture, object value) =>
+        value is string text
+            ? CropModes.TryParse(text, out CropMode mode) ? mode : throw new FormatException(CropModes.Error("crop mode", text))
+            : base.ConvertFrom(context, culture, value)!;
+
+    public override object? ConvertTo(ITypeDescriptorContext? context, CultureInfo? culture, object? value, Type destinationType) =>
+        value is CropMode mode && destinationType == typeof(string) ? mode.Name() : base.ConvertTo(context, culture, value, destinationType);
 }

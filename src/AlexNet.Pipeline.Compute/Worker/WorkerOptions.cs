@@ -44,12 +44,8 @@ public sealed class WorkerOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00", ErrorMessage = "Worker:ModelRefreshInterval must be between 100 ms and 1 day.")]
     public TimeSpan ModelRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Crop mode of requests that do not name one: <c>Center</c> or <c>TenCrop</c>.</summary>
+    /// <summary>Crop mode of requests that do not name one: <c>center</c> or <c>ten-crop</c> (<see cref="CropModes"/>).</summary>
     public CropMode CropMode { get; set; } = CropMode.Center;
-
-    /// <summary>Top-1 probability under which a label needs review (passed to <see cref="LabelingOptions.MinConfidence"/>).</summary>
-    [Range(0.0, 1.0, ErrorMessage = "Worker:MinConfidence must be between 0 and 1.")]
-    public double MinConfidence { get; set; } = 0.5;
 
     /// <summary>Concurrent downloads and decodes of one run.</summary>
     [Range(1, 256, ErrorMessage = "Worker:DecodeParallelism must be between 1 and 256.")]
@@ -89,7 +85,6 @@ public sealed class WorkerOptions
         TagSourceImages = TagSourceImages,
         WriteParallelism = WriteParallelism,
         CropMode = cropMode,
-        MinConfidence = MinConfidence,
     };
 }
 
@@ -107,7 +102,7 @@ internal sealed class WorkerOptionsValidator(IOptions<MessagingOptions> messagin
         if (!string.IsNullOrWhiteSpace(options.Layout) && DevicePlacement.ParseLayout(options.Layout) is { Error: { } layoutError })
             failures.Add(layoutError);
         if (!Enum.IsDefined(options.CropMode))
-            failures.Add($"Worker:CropMode must be Center or TenCrop, not '{options.CropMode}'.");
+            failures.Add($"Worker:CropMode must be one of: {string.Join(", ", CropModes.Names)}.");
 
         // Service Bus keeps the lock duration on the queue entity (infra sets 5 minutes), out of sight here.
         MessagingOptions queues = messaging.Value;

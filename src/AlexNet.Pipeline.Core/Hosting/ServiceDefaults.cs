@@ -35,10 +35,30 @@ public static class ServiceDefaults
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        AddLogPolicy(builder.Logging);
         builder.ConfigureOpenTelemetry();
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy("process is running"), [HealthTags.Live]);
         return builder;
+    }
+
+    /// <summary>
+    /// The one log policy of every host, set in the app because a Functions worker's logs reach the host under
+    /// <c>Function.&lt;name&gt;.User</c>, where host.json's categories cannot filter them: the Azure SDK (its event
+    /// sources, forwarded by <c>AddAzureClients</c> as <c>Azure.*</c> categories) logs at Warning and above, Azure.Core
+    /// at Error, because it logs every request at Information and every expected 404 (a marker polled for before it
+    /// exists) as a warning. Failures that matter surface as exceptions the pipeline logs itself. Configuration
+    /// (<c>Logging:LogLevel:Azure.Core</c>) still overrides these.
+    /// </summary>
+    public static void AddLogPolicy(ILoggingBuilder logging)
+    {
+        ArgumentNullException.ThrowIfNull(logging);
+        logging.Services.Configure<LoggerFilterOptions>(options =>
+        {
+            // First in the list, so a configured rule for the same category, added later, wins.
+            options.Rules.Insert(0, new LoggerFilterRule(null, "Azure", LogLevel.Warning, null));
+            options.Rules.Insert(1, new LoggerFilterRule(null, "Azure.Core", LogLevel.Error, null));
+        });
     }
 
     public static IHostApplicationBuilder ConfigureOpenTelemetry(this IHostApplicationBuilder builder)
