@@ -109,6 +109,8 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("train", "--data", "/tmp", "--out", "/tmp/x", "--epochs", "0")]
     [InlineData("train", "--data", "/tmp", "--out", "/tmp/x", "--input-size", "64", "--base-size", "60")]
     [InlineData("train", "--data", "/tmp", "--out", "/tmp/x", "--device", "cuda:0")]
+    [InlineData("train", "--data", "/tmp", "--out", "/tmp/x", "--device", "tpu")]
+    [InlineData("train", "--data", "/tmp", "--out", "/tmp/x", "--device", "cpu,cpu,cpu")]
     [InlineData("eval", "--model", "/tmp", "--data", "/no/such/folder")]
     [InlineData("import", "fashion-mnist", "--out", "/tmp/x", "--limit-per-class", "0")]
     public async Task BadArgumentsGiveOneLineAndExitCode2(params string[] args)

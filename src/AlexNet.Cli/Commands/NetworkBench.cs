@@ -13,16 +13,24 @@ internal static class NetworkBench
 {
     public sealed record Result(string Device, string Precision, int Batch, double ForwardImagesPerSecond, double TrainImagesPerSecond);
 
+    /// <summary>
+    /// <c>--device</c> through <see cref="DeviceNames"/>; <c>cuda</c> alone means both towers' GPUs when there are two,
+    /// <c>auto</c> the GPUs torch sees, else the CPU. A device that is not there is a usage error.
+    /// </summary>
     public static IReadOnlyList<Device> ParseDevices(string text)
     {
-        if (string.Equals(text, "cpu", StringComparison.OrdinalIgnoreCase))
-            return [CPU];
-        if (string.Equals(text, "cuda", StringComparison.OrdinalIgnoreCase))
-            text = cuda.device_count() > 1 ? "cuda:0,cuda:1" : "cuda:0";
-        var devices = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(d => new Device(d)).ToArray();
-        if (devices.Any(d => d.type == DeviceType.CUDA) && !cuda.is_available())
-            throw new CliException($"--device {text}: CUDA is not available to TorchSharp on this machine", CliApplication.UsageError);
-        return devices;
+        var (names, error) = DeviceNames.Parse(text, "--device");
+        if (error is not null)
+            throw new CliException(error, CliApplication.UsageError);
+        int gpus = cuda.is_available() ? (int)cuda.device_count() : 0;
+        if (names is null || string.Equals(text.Trim(), "cuda", StringComparison.OrdinalIgnoreCase))
+            names = gpus switch { 0 when names is null => ["cpu"], 0 or 1 => ["cuda:0"], _ => ["cuda:0", "cuda:1"] };
+        foreach (string name in names.Where(n => n.StartsWith("cuda:", StringComparison.Ordinal)))
+        {
+            if (int.Parse(name.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture) >= gpus)
+                throw new CliException($"--device {text}: {name} is not available to TorchSharp on this machine ({gpus} CUDA device(s))", CliApplication.UsageError);
+        }
+        return [.. names.Select(name => new Device(name))];
     }
 
     public static Result Run(AlexNetOptions options, IReadOnlyList<Device> devices, string precision, int batch, int steps, bool tf32)

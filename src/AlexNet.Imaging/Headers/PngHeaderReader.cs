@@ -31,7 +31,7 @@ internal static class PngHeaderReader
         }
 
         var storedCrc = BinaryPrimitives.ReadUInt32BigEndian(data[(IhdrEnd - 4)..]);
-        if (Crc32.Compute(data.Slice(SignatureLength + 4, 4 + 13)) != storedCrc)
+        if (System.IO.Hashing.Crc32.HashToUInt32(data.Slice(SignatureLength + 4, 4 + 13)) != storedCrc)
         {
             return ImageProbeResult.Rejected(RejectionCode.Corrupt, "The PNG's IHDR chunk fails its CRC check.");
         }

@@ -341,12 +341,7 @@ public sealed partial class LabelingEngine(
         return record is null ? null : (record, download.Entry.ETag);
     }
 
-    /// <summary>Blob index tag values allow letters, digits, space and + - . / : = _ only.</summary>
-    private static string TagValue(string value)
-    {
-        string cleaned = new(value.Select(c => char.IsAsciiLetterOrDigit(c) || c is ' ' or '+' or '-' or '.' or '/' or ':' or '=' or '_' ? c : '_').ToArray());
-        return cleaned.Length > 256 ? cleaned[..256] : cleaned;
-    }
+    private static string TagValue(string value) => BlobTagRules.ToValue(value);
 
     private sealed class Counters
     {

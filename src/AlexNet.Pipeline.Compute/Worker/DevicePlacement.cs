@@ -10,7 +10,7 @@ namespace AlexNet.Pipeline.Worker;
 /// </summary>
 public sealed record DevicePlacement(AlexNetLayout Layout, IReadOnlyList<string> Devices)
 {
-    public const string Auto = "auto";
+    public const string Auto = DeviceNames.Auto;
 
     /// <summary>
     /// The placement for <paramref name="cudaDeviceCount"/> visible CUDA devices. <c>auto</c>: two or more devices
@@ -64,33 +64,8 @@ public sealed record DevicePlacement(AlexNetLayout Layout, IReadOnlyList<string>
 
     public override string ToString() => $"{Layout} on {string.Join(" + ", Devices)}";
 
-    /// <summary>Devices named by a setting (null for <c>auto</c>), or why the setting is wrong.</summary>
-    public static (IReadOnlyList<string>? Devices, string? Error) ParseDevices(string setting)
-    {
-        const string Expected = "auto, cpu, cuda, cuda:N, or two devices such as 'cuda:0,cuda:1'";
-        if (string.IsNullOrWhiteSpace(setting))
-            return (null, $"Worker:Device must be set: {Expected}.");
-        string trimmed = setting.Trim();
-        if (trimmed.Equals(Auto, StringComparison.OrdinalIgnoreCase))
-            return (null, null);
-
-        var devices = new List<string>();
-        foreach (string part in trimmed.Split(',', StringSplitOptions.TrimEntries))
-        {
-            string lower = part.ToLowerInvariant();
-            if (lower == "cpu")
-                devices.Add("cpu");
-            else if (lower == "cuda")
-                devices.Add("cuda:0");
-            else if (lower.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(lower.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out int index) && index < 64)
-                devices.Add($"cuda:{index}");
-            else
-                return (null, $"Worker:Device '{setting}' is not understood: '{part}' is not a device. Expected {Expected}.");
-        }
-        if (devices.Count > 2)
-            return (null, $"Worker:Device '{setting}' names {devices.Count} devices; the network splits over at most 2.");
-        return (devices, null);
-    }
+    /// <summary>Devices named by a setting (null for <c>auto</c>), or why the setting is wrong (<see cref="DeviceNames"/>).</summary>
+    public static (IReadOnlyList<string>? Devices, string? Error) ParseDevices(string setting) => DeviceNames.Parse(setting, "Worker:Device");
 
     /// <summary>The layout named by a setting (null for <c>auto</c>), or why the setting is wrong.</summary>
     public static (AlexNetLayout? Layout, string? Error) ParseLayout(string setting)

@@ -90,8 +90,7 @@ public static class LabelRequestReader
         return null;
     }
 
-    private static bool IsSegment(string value) =>
-        value.Length is > 0 and <= 128 && value is not "." and not ".." && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+    private static bool IsSegment(string value) => SafeId.IsValid(value);
 
     private static bool IsContainerName(string value) =>
         value.Length is >= 3 and <= 63 && char.IsAsciiLetterOrDigit(value[0]) && char.IsAsciiLetterOrDigit(value[^1])

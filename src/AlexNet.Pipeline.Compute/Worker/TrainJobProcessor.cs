@@ -375,8 +375,7 @@ public sealed partial class TrainJobProcessor
         }
     }
 
-    private static bool IsSegment(string value) =>
-        value.Length is > 0 and <= 128 && value is not "." and not ".." && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+    private static bool IsSegment(string value) => SafeId.IsValid(value);
 
     private void TryDeleteFolder(string folder)
     {

@@ -315,14 +315,7 @@ public sealed partial class PipelineApi(
     private static string? OutOfRange(string name, double value, double min, double max) =>
         value >= min && value <= max ? null : string.Create(CultureInfo.InvariantCulture, $"{name} must be between {min} and {max}, not {value}");
 
-    private static string? IdError(string what, string? value, int maxLength)
-    {
-        if (string.IsNullOrEmpty(value))
-            return $"the {what} is empty";
-        if (value.Length > maxLength || value is "." or ".." || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
-            return $"{what} '{value}' must be 1-{maxLength} letters, digits, '-', '_' or '.'";
-        return null;
-    }
+    private static string? IdError(string what, string? value, int maxLength) => SafeId.Error(what, value, maxLength);
 
     /// <summary>
     /// A value the durable engine stored with its own serializer (PascalCase in Durable Functions by default, camelCase

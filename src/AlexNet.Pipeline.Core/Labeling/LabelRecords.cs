@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AlexNet.Pipeline.Contracts;
 
 namespace AlexNet.Pipeline.Labeling;
 
@@ -108,12 +109,5 @@ public static class LabelPaths
         blobName.StartsWith(batch + "/", StringComparison.Ordinal) && BatchFiles.Contains(blobName[(batch.Length + 1)..]);
 
     /// <summary>A batch id is one path segment of letters, digits, '-', '_' or '.', so it is safe as a prefix and an instance id.</summary>
-    public static void ValidateBatch(string batch)
-    {
-        if (string.IsNullOrWhiteSpace(batch) || batch.Length > 128 || batch is "." or ".."
-            || !batch.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
-        {
-            throw new ArgumentException($"batch id '{batch}' must be 1-128 letters, digits, '-', '_' or '.'", nameof(batch));
-        }
-    }
+    public static void ValidateBatch(string batch) => SafeId.Validate("batch id", batch, nameof(batch));
 }

@@ -128,12 +128,8 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider time)
         await store.UploadAsync(Container, PipelineNames.CurrentModelBlob, content, "application/json", expectedETag, cancellationToken).ConfigureAwait(false);
     }
 
-    public static void ValidateVersion(string version)
-    {
-        if (string.IsNullOrWhiteSpace(version) || version.Length > 64 || version is "." or ".."
-            || !version.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
-        {
-            throw new ArgumentException($"model version '{version}' must be 1-64 letters, digits, '-', '_' or '.'", nameof(version));
-        }
-    }
+    public static void ValidateVersion(string version) => SafeId.Validate("model version", version, nameof(version), MaxVersionLength);
+
+    /// <summary>Model versions are <see cref="SafeId"/>s of at most 64 characters.</summary>
+    public const int MaxVersionLength = 64;
 }

@@ -4,7 +4,7 @@ namespace AlexNet.Pipeline.Storage;
 /// Azure's limits on blob index tags. The local store enforces them too, so code that works against a
 /// folder does not fail for the first time in Azure.
 /// </summary>
-internal static class BlobTagRules
+public static class BlobTagRules
 {
     public const int MaxTags = 10;
     public const int MaxKeyLength = 128;
@@ -30,6 +30,14 @@ internal static class BlobTagRules
                 throw new ArgumentException($"Value of tag '{key}' must be 0-{MaxValueLength} letters, digits, spaces or + - . / : = _.", nameof(tags));
             }
         }
+    }
+
+    /// <summary>A tag value for any text: each character a tag cannot hold becomes '_', cut to <see cref="MaxValueLength"/>.</summary>
+    public static string ToValue(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        string cleaned = new([.. value.Select(c => IsAllowed(c) ? c : '_')]);
+        return cleaned.Length > MaxValueLength ? cleaned[..MaxValueLength] : cleaned;
     }
 
     private static bool IsAllowed(char c) => char.IsAsciiLetterOrDigit(c) || c is ' ' or '+' or '-' or '.' or '/' or ':' or '=' or '_';

@@ -101,7 +101,7 @@ public static class PngWriter
         BinaryPrimitives.WriteUInt32BigEndian(chunk, (uint)data.Length);
         Encoding.ASCII.GetBytes(type, chunk.AsSpan(4, 4));
         data.CopyTo(chunk.AsSpan(8));
-        BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(8 + data.Length), Crc32.Compute(chunk.AsSpan(4, 4 + data.Length)));
+        BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(8 + data.Length), System.IO.Hashing.Crc32.HashToUInt32(chunk.AsSpan(4, 4 + data.Length)));
         return chunk;
     }
 

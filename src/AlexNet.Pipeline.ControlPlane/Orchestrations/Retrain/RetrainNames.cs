@@ -9,8 +9,8 @@ public static class RetrainNames
 {
     private const int MaxDatasetPart = 32;
 
-    /// <summary>A data set is one folder of <c>training/</c>: the same rules as a batch id.</summary>
-    public static void ValidateDataset(string dataset) => LabelPaths.ValidateBatch(dataset);
+    /// <summary>A data set is one folder of <c>training/</c>: a <see cref="SafeId"/>, like a batch id.</summary>
+    public static void ValidateDataset(string dataset) => SafeId.Validate("dataset", dataset, nameof(dataset));
 
     /// <summary>The instance id when it is a safe path segment, else a hash of it.</summary>
     public static string JobId(string instanceId)
