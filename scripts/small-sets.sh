@@ -9,7 +9,7 @@
 # Needs Debian's dataset-fashion-mnist. Runs on the Release build in src/AlexNet.Cli/bin (dotnet build -c Release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cli=src/AlexNet.Cli/bin/Release/net10.0/alexnet
+cli=${CLI:-src/AlexNet.Cli/bin/Release/net10.0/alexnet}
 data=${DATA:-data/fmnist}
 out=${OUT:-runs/small-sets}
 sizes=${SIZES:-"50 150 500"}
