@@ -4,6 +4,7 @@ using AlexNet.Model.Packaging;
 using AlexNet.Model.Reporting;
 using AlexNet.Model.Tests.Data;
 using AlexNet.Model.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace AlexNet.Model.Tests.Training;
@@ -148,6 +149,32 @@ public sealed class TrainerTests : IDisposable
             TrainingState state = TrainingCheckpoint.ReadState(checkpoint);
             Assert.True(state.GlobalStep < steps);
         }
+    }
+
+    [Fact]
+    public async Task ARealNaNInTheWeightsStopsTrainingAsDivergedAndKeepsNothingOfIt()
+    {
+        ImageDataSet data = await TinyData();
+        string run = temp.Sub("nan");
+        var trainer = new Trainer(Tiny with { Epochs = 2 })
+        {
+            // One weight of conv1 becomes NaN at the end of epoch 1: every activation after it, the validation loss
+            // and the next batch's loss are NaN, as after a real overflow.
+            EpochTrained = (epoch, network) =>
+            {
+                using var noGrad = torch.no_grad();
+                network.named_parameters().First(p => p.name.StartsWith("conv1", StringComparison.Ordinal)).parameter.view(-1)[0] = float.NaN;
+            },
+        };
+
+        var error = await Assert.ThrowsAsync<TrainingDivergedException>(() => trainer.RunAsync(data, run));
+
+        Assert.Contains("diverged at epoch 1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("NaN", error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(run, Trainer.ModelFolder)));
+        string checkpoint = Path.Combine(run, TrainingCheckpoint.FileName);
+        if (File.Exists(checkpoint))
+            Assert.Equal(0, TrainingCheckpoint.ReadState(checkpoint).CompletedEpochs);
     }
 
     [Fact]
