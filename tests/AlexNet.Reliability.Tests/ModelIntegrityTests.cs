@@ -43,6 +43,7 @@ public sealed class ModelIntegrityTests(ITestOutputHelper output)
 
             // Several refresh intervals (1 s each) go by; the worker tries v2 each time and keeps v1.
             await Task.Delay(TimeSpan.FromSeconds(3.5));
+            Assert.Equal("v2", models.RefusedVersion);
             Assert.Equal("v1", models.CurrentVersion);
 
             var messages = Uploads.Chunks(batch, names, 10);

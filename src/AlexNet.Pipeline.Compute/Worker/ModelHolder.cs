@@ -86,6 +86,16 @@ public sealed partial class ModelHolder(ModelRegistry registry, DevicePlacement 
 
     public string? CurrentVersion => Current?.Version;
 
+    /// <summary>The promoted version that failed to load (and is retried each refresh), or null when the last load worked.</summary>
+    public string? RefusedVersion
+    {
+        get
+        {
+            lock (gate)
+                return failedVersion;
+        }
+    }
+
     /// <summary>Holds the current model for one run.</summary>
     /// <exception cref="InvalidOperationException">No model is loaded yet.</exception>
     public ModelLease Acquire()
@@ -153,7 +163,8 @@ public sealed partial class ModelHolder(ModelRegistry registry, DevicePlacement 
             // Logged once per version, then quietly retried each poll: a fixed upload or a rollback clears it.
             if (wanted is null || wanted != failedVersion)
                 LogModelLoadFailed(logger, error, wanted ?? "(current.json unreadable)", CurrentVersion ?? "none");
-            failedVersion = wanted;
+            lock (gate)
+                failedVersion = wanted;
             return false;
         }
     }
