@@ -86,7 +86,10 @@ public sealed class PipelineCommandTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         string taskHub = NewTaskHub(); // the same for both lives: the second finds the first one's orchestration
 
-        // Only the orchestration labels here (a sweep an hour away), so the kill cuts its fan-out, not the sweep's.
+        // Both paths feed the worker here: each life's start-up sweep queues every upload once (the next sweep is an
+        // hour away) and the orchestration sends its chunks, so the kill cuts labeling fed by both. What is checked is
+        // the outcome: the orchestration of the first life completes in the second, every upload has one record and
+        // none is written twice.
         int killedAt;
         await using (var first = await LocalPipeline.StartAsync(azurite, taskHub, sweepSeconds: 3600, output))
         {
