@@ -129,7 +129,7 @@ public sealed class LabelWorkerTests
         [
             new OutgoingMessage("not-json", BinaryData.FromString("this is not a label request")),
             TestPipeline.Message(TestPipeline.Chunk("../escape", "c000", paths)) with { MessageId = "bad-batch" },
-            TestPipeline.Message(TestPipeline.Chunk(batch, "c000", [.. paths, "/absolute/path.jpg"])) with { MessageId = "bad-path" },
+            TestPipeline.Message(TestPipeline.Chunk(batch, "c000", [.. paths, null!])) with { MessageId = "bad-path" },
             TestPipeline.Message(TestPipeline.Chunk(batch, "c001", paths)),
         ]);
 
@@ -142,7 +142,7 @@ public sealed class LabelWorkerTests
         Assert.Equal(["bad-batch", "bad-path", "not-json"], deadLetters.Keys.Order(StringComparer.Ordinal));
         Assert.StartsWith("invalid label request: body is not a LabelRequest", deadLetters["not-json"]);
         Assert.Contains("batch id '../escape'", deadLetters["bad-batch"]);
-        Assert.Contains("path '/absolute/path.jpg'", deadLetters["bad-path"]);
+        Assert.Contains("a path is null", deadLetters["bad-path"]);
         Assert.Equal(3, (await TestPipeline.LabelRecordsAsync(store, batch)).Count);
         Assert.Equal("c001", Assert.Single(await TestPipeline.MarkersAsync(store, batch)).Chunk);
     }
@@ -173,6 +173,42 @@ public sealed class LabelWorkerTests
         Assert.False(string.IsNullOrWhiteSpace(rejected.Reason));
         ChunkDone marker = Assert.Single(await TestPipeline.MarkersAsync(store, batch));
         Assert.Equal((4, 2, 1, 0), (marker.Images, marker.Labeled, marker.Rejected, marker.Failed));
+    }
+
+    [Fact]
+    public async Task ABadNameAmongGoodImagesGetsARejectedRecordAndTheRestOfItsChunkIsLabeled()
+    {
+        var store = Azurite.IsolatedStore();
+        await TestModels.PublishAsync(store, TestModels.V1);
+        var settings = WorkerHost.Settings("bad-name");
+        var queues = WorkerHost.InProcessQueues(settings);
+        string batch = TestPipeline.NewBatch("bad-name");
+        string[] paths = await TestPipeline.UploadPhotosAsync(store, batch, 3);
+
+        // A name of 1,020 characters is a valid blob name, but "<name>.json" would not be: its record gets a hashed name.
+        string longName = $"{batch}/{new string('l', 1020 - batch.Length - 5)}.jpg";
+        await store.UploadAsync(PipelineNames.IncomingContainer, longName, BinaryData.FromBytes(AlexNet.Testing.SampleImages.PhotoJpeg(96, 80, 7)));
+        string doubleSlash = $"{batch}/hn//double-slash.png";
+        LabelRequest chunk = TestPipeline.Chunk(batch, "c000", [.. paths, doubleSlash, longName]) with
+        {
+            ETags = [.. await TestPipeline.ETagsAsync(store, [.. paths]), "\"0x8DC0000000000000\"", (await store.GetEntryAsync(PipelineNames.IncomingContainer, longName))!.ETag],
+        };
+        await TestPipeline.SendAsync(queues.GetQueue("bad-name"), chunk);
+
+        await using (var worker = await WorkerHost.StartAsync(settings, store, queues))
+        {
+            await TestPipeline.EventuallyAsync(() => Task.FromResult(queues.Queue("bad-name").Log.Count == 1), Patience, "the message to be settled");
+        }
+
+        Assert.Equal(1, queues.Queue("bad-name").CompletedCount);
+        Assert.Empty(await DeadLettersAsync(queues.GetQueue("bad-name")));
+        Assert.Equal(paths.Append(longName).Order(StringComparer.Ordinal), (await TestPipeline.LabelRecordsAsync(store, batch)).Select(r => r.Image.Path).Order(StringComparer.Ordinal));
+        RejectedRecord rejected = Assert.Single(await TestPipeline.RejectedRecordsAsync(store, batch));
+        Assert.Equal(doubleSlash, rejected.Image.Path);
+        Assert.Equal("\"0x8DC0000000000000\"", rejected.Image.ETag);
+        Assert.Contains(doubleSlash, rejected.Reason, StringComparison.Ordinal);
+        ChunkDone marker = Assert.Single(await TestPipeline.MarkersAsync(store, batch));
+        Assert.Equal((5, 4, 1, 0), (marker.Images, marker.Labeled, marker.Rejected, marker.Failed));
     }
 
     [Fact]

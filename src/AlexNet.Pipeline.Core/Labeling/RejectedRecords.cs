@@ -26,6 +26,9 @@ public enum RejectedWriteOutcome
 /// </summary>
 public static class RejectedRecords
 {
+    /// <summary>Rejection code for an upload whose name puts it outside any batch or cannot be used as a blob name.</summary>
+    public const string InvalidLocationCode = "InvalidLocation";
+
     public static async Task<(RejectedWriteOutcome Outcome, RejectedRecord? Previous)> WriteAsync(
         IBlobStore store, string name, RejectedRecord record, CancellationToken cancellationToken = default)
     {
