@@ -60,6 +60,14 @@ public static class RejectedRecords
         }
     }
 
+    /// <summary>The rejected record of that name, or null when there is none (or it is unreadable).</summary>
+    public static async Task<RejectedRecord?> ReadAsync(IBlobStore store, string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        BlobDownload? download = await store.DownloadAsync(LabelPaths.RejectedContainer, name, cancellationToken).ConfigureAwait(false);
+        return download is null ? null : Read(download.Content);
+    }
+
     private static RejectedRecord? Read(BinaryData content)
     {
         try
