@@ -82,7 +82,7 @@ public sealed partial class AzureBlobStore(BlobServiceClient client, ILogger<Azu
         var options = new BlobDownloadOptions
         {
             Conditions = ifMatchETag is null ? null : new BlobRequestConditions { IfMatch = new ETag(ifMatchETag) },
-            Range = new HttpRange(0, maxBytes + 1),
+            Range = new HttpRange(0, maxBytes == long.MaxValue ? null : maxBytes + 1),
         };
         try
         {
