@@ -98,6 +98,24 @@ public sealed class FunctionClassTests(DurableTestHost durable) : IClassFixture<
     }
 
     [Fact]
+    public async Task StartBatchRefusesAnOversizedBodyByItsLengthWithoutReadingItAndReadsAnUndeclaredOneOnlyToTheLimit()
+    {
+        string url = $"http://localhost/api/batches/{batch}";
+        var declared = new CountingBodyStream(50_000_000);
+        var request = new TestHttpRequest(new TestFunctionContext(pipeline.Services), "POST", url, bodyStream: declared);
+        request.Headers.Add("Content-Length", "50000000");
+        var undeclared = new CountingBodyStream(50_000_000);
+
+        var refused = (TestHttpResponse)await Create<PipelineHttpFunctions>().StartBatch(request, batch, durable.Client, CancellationToken.None);
+        var cut = (TestHttpResponse)await Create<PipelineHttpFunctions>().StartBatch(
+            new TestHttpRequest(new TestFunctionContext(pipeline.Services), "POST", url, bodyStream: undeclared), batch, durable.Client, CancellationToken.None);
+
+        Assert.Equal((HttpStatusCode.RequestEntityTooLarge, HttpStatusCode.RequestEntityTooLarge), (refused.StatusCode, cut.StatusCode));
+        Assert.Equal(0, declared.BytesRead);
+        Assert.Equal(PipelineHttpFunctions.MaxBodyBytes + 1, undeclared.BytesRead);
+    }
+
+    [Fact]
     public async Task GetImageLabelsAnswersWithTheRecordOr404()
     {
         var rejected = new RejectedRecord(batch, new ImageIdentity("incoming", $"{batch}/x/y.gif", "\"e\"", string.Empty, 9), "TooManyFrames", "too many", DateTimeOffset.UtcNow);

@@ -5,6 +5,9 @@ using AlexNet.Pipeline.Ingest;
 using AlexNet.Pipeline.Labeling;
 using AlexNet.Pipeline.Storage;
 using AlexNet.Testing;
+using Azure.Storage;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.DependencyInjection;
 using SkiaSharp;
 
 namespace AlexNet.Pipeline.Functions.Tests;
@@ -75,6 +78,52 @@ public sealed class IngestSweeperTests : IAsyncLifetime
         Assert.Equal([$"{batch}/a.png", $"{batch}/b.png"], firstSent.SelectMany(m => m.Request.Paths).Order());
         Assert.Equal(2, second.Queued);
         Assert.Equal([$"{batch}/c.png"], secondSent.SelectMany(m => m.Request.Paths));
+    }
+
+    [Fact]
+    public async Task UploadsNamedSummaryAndSummaryImageKeepTheirOwnRecordsSoTheSweepLeavesBothAlone()
+    {
+        var summary = await pipeline.UploadAsync($"{batch}/summary", SampleImages.Solid(ImageFormat.Png, 8, 8, SKColors.Red));
+        var image = await pipeline.UploadAsync($"{batch}/summary.image", SampleImages.Solid(ImageFormat.Png, 8, 8, SKColors.Blue));
+        await WriteLabelRecordAsync("summary", summary);
+        await WriteLabelRecordAsync("summary.image", image);
+
+        SweepResult result = await pipeline.Get<IngestSweeper>().SweepAsync();
+
+        Assert.Equal(new SweepResult(Seen: 2, Recorded: 2, Queued: 0, Rejected: 0, AlreadyRejected: 0, Vanished: 0, Incomplete: false), result);
+        Assert.Empty(await pipeline.DrainLabelQueueAsync());
+    }
+
+    [Fact]
+    public async Task AnUploadTheSdkCannotAddressIsRejectedOnceInsteadOfVanishingOnEverySweep()
+    {
+        // A client that writes the URL path as given (as the JavaScript SDK or a raw PUT does) can create "/lead.png".
+        var container = pipeline.Services.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(pipeline.UploadContainer);
+        await container.CreateIfNotExistsAsync();
+        var leading = new BlobClient(new Uri($"{container.Uri}//lead.png"), new StorageSharedKeyCredential(Azurite.AccountName, Azurite.AccountKey));
+        await leading.UploadAsync(BinaryData.FromBytes(SampleImages.Solid(ImageFormat.Png, 8, 8, SKColors.Red)));
+        var listed = new List<string>();
+        await foreach (BlobEntry entry in pipeline.Store.ListAsync(pipeline.UploadContainer))
+            listed.Add(entry.Name);
+        Assert.Equal(["/lead.png"], listed);
+        var sweeper = pipeline.Get<IngestSweeper>();
+
+        SweepResult first = await sweeper.SweepAsync();
+        SweepResult second = await sweeper.SweepAsync();
+
+        Assert.Equal(new SweepResult(Seen: 1, Recorded: 0, Queued: 0, Rejected: 1, AlreadyRejected: 0, Vanished: 0, Incomplete: false), first);
+        Assert.Equal(new SweepResult(Seen: 1, Recorded: 1, Queued: 0, Rejected: 0, AlreadyRejected: 0, Vanished: 0, Incomplete: false), second);
+        var records = new List<RejectedRecord>();
+        await foreach (BlobEntry entry in pipeline.Store.ListAsync(LabelPaths.RejectedContainer, IncomingBlob.UnbatchedBatch + "/"))
+        {
+            BlobDownload download = (await pipeline.Store.DownloadAsync(LabelPaths.RejectedContainer, entry.Name))!;
+            records.Add(JsonSerializer.Deserialize(download.Content.ToMemory().Span, LabelJsonContext.Default.RejectedRecord)!);
+        }
+        RejectedRecord record = Assert.Single(records, r => r.Image.Container == pipeline.UploadContainer);
+        Assert.Equal("/lead.png", record.Image.Path);
+        Assert.Equal(UploadIngestor.InvalidLocationCode, record.Code);
+        Assert.Contains("/lead.png", record.Reason, StringComparison.Ordinal);
+        Assert.Empty(await pipeline.DrainLabelQueueAsync());
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

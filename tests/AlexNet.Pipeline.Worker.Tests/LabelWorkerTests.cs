@@ -129,7 +129,7 @@ public sealed class LabelWorkerTests
         [
             new OutgoingMessage("not-json", BinaryData.FromString("this is not a label request")),
             TestPipeline.Message(TestPipeline.Chunk("../escape", "c000", paths)) with { MessageId = "bad-batch" },
-            TestPipeline.Message(TestPipeline.Chunk(batch, "c000", [.. paths, "/absolute/path.jpg"])) with { MessageId = "bad-path" },
+            TestPipeline.Message(TestPipeline.Chunk(batch, "c000", [.. paths, null!])) with { MessageId = "bad-path" },
             TestPipeline.Message(TestPipeline.Chunk(batch, "c001", paths)),
         ]);
 
@@ -142,7 +142,7 @@ public sealed class LabelWorkerTests
         Assert.Equal(["bad-batch", "bad-path", "not-json"], deadLetters.Keys.Order(StringComparer.Ordinal));
         Assert.StartsWith("invalid label request: body is not a LabelRequest", deadLetters["not-json"]);
         Assert.Contains("batch id '../escape'", deadLetters["bad-batch"]);
-        Assert.Contains("path '/absolute/path.jpg'", deadLetters["bad-path"]);
+        Assert.Contains("a path is null", deadLetters["bad-path"]);
         Assert.Equal(3, (await TestPipeline.LabelRecordsAsync(store, batch)).Count);
         Assert.Equal("c001", Assert.Single(await TestPipeline.MarkersAsync(store, batch)).Chunk);
     }
@@ -173,6 +173,129 @@ public sealed class LabelWorkerTests
         Assert.False(string.IsNullOrWhiteSpace(rejected.Reason));
         ChunkDone marker = Assert.Single(await TestPipeline.MarkersAsync(store, batch));
         Assert.Equal((4, 2, 1, 0), (marker.Images, marker.Labeled, marker.Rejected, marker.Failed));
+    }
+
+    [Fact]
+    public async Task ABadNameAmongGoodImagesGetsARejectedRecordAndTheRestOfItsChunkIsLabeled()
+    {
+        var store = Azurite.IsolatedStore();
+        await TestModels.PublishAsync(store, TestModels.V1);
+        var settings = WorkerHost.Settings("bad-name");
+        var queues = WorkerHost.InProcessQueues(settings);
+        string batch = TestPipeline.NewBatch("bad-name");
+        string[] paths = await TestPipeline.UploadPhotosAsync(store, batch, 3);
+
+        // A name of 1,020 characters is a valid blob name, but "<name>.json" would not be: its record gets a hashed name.
+        string longName = $"{batch}/{new string('l', 1020 - batch.Length - 5)}.jpg";
+        await store.UploadAsync(PipelineNames.IncomingContainer, longName, BinaryData.FromBytes(AlexNet.Testing.SampleImages.PhotoJpeg(96, 80, 7)));
+        string doubleSlash = $"{batch}/hn//double-slash.png";
+        LabelRequest chunk = TestPipeline.Chunk(batch, "c000", [.. paths, doubleSlash, longName]) with
+        {
+            ETags = [.. await TestPipeline.ETagsAsync(store, [.. paths]), "\"0x8DC0000000000000\"", (await store.GetEntryAsync(PipelineNames.IncomingContainer, longName))!.ETag],
+        };
+        await TestPipeline.SendAsync(queues.GetQueue("bad-name"), chunk);
+
+        await using (var worker = await WorkerHost.StartAsync(settings, store, queues))
+        {
+            await TestPipeline.EventuallyAsync(() => Task.FromResult(queues.Queue("bad-name").Log.Count == 1), Patience, "the message to be settled");
+        }
+
+        Assert.Equal(1, queues.Queue("bad-name").CompletedCount);
+        Assert.Empty(await DeadLettersAsync(queues.GetQueue("bad-name")));
+        Assert.Equal(paths.Append(longName).Order(StringComparer.Ordinal), (await TestPipeline.LabelRecordsAsync(store, batch)).Select(r => r.Image.Path).Order(StringComparer.Ordinal));
+        RejectedRecord rejected = Assert.Single(await TestPipeline.RejectedRecordsAsync(store, batch));
+        Assert.Equal(doubleSlash, rejected.Image.Path);
+        Assert.Equal("\"0x8DC0000000000000\"", rejected.Image.ETag);
+        Assert.Contains(doubleSlash, rejected.Reason, StringComparison.Ordinal);
+        ChunkDone marker = Assert.Single(await TestPipeline.MarkersAsync(store, batch));
+        Assert.Equal((5, 4, 1, 0), (marker.Images, marker.Labeled, marker.Rejected, marker.Failed));
+    }
+
+    [Fact]
+    public async Task AnImageOverTheByteLimitOrReplacedSinceItWasQueuedIsNotDownloaded()
+    {
+        var store = new InstrumentedBlobStore(Azurite.IsolatedStore());
+        await TestModels.PublishAsync(store, TestModels.V1);
+        var settings = WorkerHost.Settings("limits");
+        var queues = WorkerHost.InProcessQueues(settings);
+        string batch = TestPipeline.NewBatch("limits");
+        string[] paths = await TestPipeline.UploadPhotosAsync(store, batch, 2);
+        byte[] large = new byte[200_000];
+        new Random(3).NextBytes(large);
+        string big = $"{batch}/big.jpg";
+        await store.UploadAsync(PipelineNames.IncomingContainer, big, BinaryData.FromBytes(large));
+        string swapped = $"{batch}/swapped.jpg";
+        await store.UploadAsync(PipelineNames.IncomingContainer, swapped, BinaryData.FromBytes(AlexNet.Testing.SampleImages.PhotoJpeg(96, 80, 5)));
+        string queuedVersion = (await store.GetEntryAsync(PipelineNames.IncomingContainer, swapped))!.ETag;
+        string[] etags = await TestPipeline.ETagsAsync(store, [.. paths, big]);
+        await store.UploadAsync(PipelineNames.IncomingContainer, swapped, BinaryData.FromBytes(large));
+        await TestPipeline.SendAsync(queues.GetQueue("limits"), TestPipeline.Chunk(batch, "c000", [.. paths, big, swapped]) with { ETags = [.. etags, queuedVersion] });
+
+        await using (var worker = await WorkerHost.StartAsync(
+            settings, store, queues, services: services => services.AddSingleton(new AlexNet.Imaging.ImageDecoder(new AlexNet.Imaging.ImageLimits { MaxBytes = 100_000 }))))
+        {
+            await TestPipeline.EventuallyAsync(() => Task.FromResult(queues.Queue("limits").Log.Count == 1), Patience, "the message to be settled");
+        }
+
+        Assert.Equal(1, queues.Queue("limits").CompletedCount);
+        Assert.Equal(paths.Order(StringComparer.Ordinal), store.ContentReads(PipelineNames.IncomingContainer).Order(StringComparer.Ordinal));
+        Assert.Equal(paths.Order(StringComparer.Ordinal), (await TestPipeline.LabelRecordsAsync(store, batch)).Select(r => r.Image.Path).Order(StringComparer.Ordinal));
+        RejectedRecord rejected = Assert.Single(await TestPipeline.RejectedRecordsAsync(store, batch));
+        Assert.Equal((big, "TooManyBytes", 200_000L), (rejected.Image.Path, rejected.Code, rejected.Image.Size));
+        ChunkDone marker = Assert.Single(await TestPipeline.MarkersAsync(store, batch));
+        Assert.Equal((4, 2, 1, 0), (marker.Images, marker.Labeled, marker.Rejected, marker.Failed));
+    }
+
+    [Fact]
+    public async Task ARejectedImageIsNotDownloadedAgainWhenItsChunkComesBack()
+    {
+        var store = new InstrumentedBlobStore(Azurite.IsolatedStore());
+        await TestModels.PublishAsync(store, TestModels.V1);
+        var settings = WorkerHost.Settings("rejected-once");
+        var queues = WorkerHost.InProcessQueues(settings);
+        string batch = TestPipeline.NewBatch("rejected-once");
+        string[] paths = await TestPipeline.UploadPhotosAsync(store, batch, 1);
+        string corrupt = $"{batch}/truncated.jpg";
+        byte[] photo = AlexNet.Testing.SampleImages.PhotoJpeg(96, 80, 42);
+        await store.UploadAsync(PipelineNames.IncomingContainer, corrupt, BinaryData.FromBytes(photo[..(photo.Length / 3)]));
+        string[] etags = await TestPipeline.ETagsAsync(store, [.. paths, corrupt]);
+        IWorkQueue queue = queues.GetQueue("rejected-once");
+
+        await using (var worker = await WorkerHost.StartAsync(settings, store, queues))
+        {
+            await TestPipeline.SendAsync(queue, TestPipeline.Chunk(batch, "c000", [.. paths, corrupt]) with { ETags = etags });
+            await TestPipeline.EventuallyAsync(() => Task.FromResult(queues.Queue("rejected-once").CompletedCount == 1), Patience, "the first chunk to be completed");
+            await TestPipeline.SendAsync(queue, TestPipeline.Chunk(batch, "c001", [.. paths, corrupt]) with { ETags = etags });
+            await TestPipeline.EventuallyAsync(() => Task.FromResult(queues.Queue("rejected-once").CompletedCount == 2), Patience, "the second chunk to be completed");
+        }
+
+        Assert.Equal(1, store.ContentReads(PipelineNames.IncomingContainer).Count(name => name == corrupt));
+        Assert.Equal(corrupt, Assert.Single(await TestPipeline.RejectedRecordsAsync(store, batch)).Image.Path);
+        var markers = (await TestPipeline.MarkersAsync(store, batch)).OrderBy(m => m.Chunk, StringComparer.Ordinal).ToList();
+        Assert.Equal([(1, 0, 1), (0, 1, 1)], markers.Select(m => (m.Labeled, m.AlreadyLabeled, m.Rejected)));
+    }
+
+    [Fact]
+    public async Task DownloadedBytesHeldAtOnceStayWithinWorkerMaxBytesInFlight()
+    {
+        var store = new InstrumentedBlobStore(Azurite.IsolatedStore());
+        await TestModels.PublishAsync(store, TestModels.V1);
+        var settings = WorkerHost.Settings("byte-budget");
+        settings["Worker:MaxBytesInFlight"] = "1";
+        var queues = WorkerHost.InProcessQueues(settings);
+        string batch = TestPipeline.NewBatch("byte-budget");
+        string[] paths = await TestPipeline.UploadPhotosAsync(store, batch, 6);
+        store.DownloadDelay = TimeSpan.FromMilliseconds(100);
+        await TestPipeline.SendAsync(queues.GetQueue("byte-budget"), TestPipeline.Chunk(batch, "c000", paths) with { ETags = await TestPipeline.ETagsAsync(store, paths) });
+
+        await using (var worker = await WorkerHost.StartAsync(settings, store, queues))
+        {
+            await TestPipeline.EventuallyAsync(() => Task.FromResult(queues.Queue("byte-budget").CompletedCount == 1), Patience, "the message to be completed");
+        }
+
+        // A budget smaller than any image lets one through at a time (and never none).
+        Assert.Equal(6, (await TestPipeline.LabelRecordsAsync(store, batch)).Count);
+        Assert.Equal(1, store.MaxConcurrentDownloads(PipelineNames.IncomingContainer));
     }
 
     [Fact]

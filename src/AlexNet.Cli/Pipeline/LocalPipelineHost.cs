@@ -101,7 +101,7 @@ internal static class LocalPipelineHost
         api.MapPost("/retrain/{dataset}", StartRetrainAsync);
     }
 
-    private const int MaxBodyBytes = 64 * 1024;
+    private const int MaxBodyBytes = RequestBodies.MaxBytes;
 
     // The body, optional, holds the batch's options as the Functions app takes them (chunkSize, cropMode, ...).
     private static async Task<IResult> StartBatchAsync(string batch, HttpRequest request, PipelineApi pipeline, CancellationToken cancellationToken)
@@ -128,21 +128,8 @@ internal static class LocalPipelineHost
     }
 
     /// <summary>The body, or null when it is over <see cref="MaxBodyBytes"/> (refused by its length before reading when it says so).</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > MaxBodyBytes)
-            return null;
-        using var body = new MemoryStream();
-        byte[] chunk = new byte[8192];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (body.Length + read > MaxBodyBytes)
-                return null;
-            body.Write(chunk, 0, read);
-        }
-        return body.ToArray();
-    }
+    private static Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        RequestBodies.ReadAsync(request.Body, request.ContentLength, cancellationToken);
 
     private static IResult Respond<T>(ApiResult<T> result)
     {

@@ -38,7 +38,7 @@ public sealed partial class LabelingEngine(
     TimeProvider time,
     ILogger<LabelingEngine> logger)
 {
-    private sealed record Fetched(ImageRef Image, ImageIdentity Identity, BinaryData Content, string? ExistingRecordETag);
+    private sealed record Fetched(ImageRef Image, ImageIdentity Identity, BinaryData Content, string? ExistingRecordETag, IDisposable Bytes);
 
     private sealed record Decoded(ImageRef Image, ImageIdentity Identity, RgbImage Pixels, string? ExistingRecordETag);
 
@@ -61,6 +61,7 @@ public sealed partial class LabelingEngine(
         var counters = new Counters();
         var results = new List<ItemResult>();
         var forward = new Stopwatch();
+        var budget = new ByteBudget(options.MaxBytesInFlight);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         CancellationToken token = cancel.Token;
 
@@ -144,7 +145,7 @@ public sealed partial class LabelingEngine(
         Task[] stages =
         [
             ListAsync(),
-            StageAsync(refs.Reader, fetched.Writer, options.ReadParallelism, (image, ct) => FetchOneAsync(batch, source, image, fetched.Writer, ct)),
+            StageAsync(refs.Reader, fetched.Writer, options.ReadParallelism, (image, ct) => FetchOneAsync(batch, source, image, fetched.Writer, budget, ct)),
             StageAsync(fetched.Reader, decoded.Writer, options.DecodeParallelism, (item, ct) => DecodeOneAsync(batch, item, decoded.Writer, ct)),
             Task.Run(InferAsync, token),
             WriteAsync(),
@@ -205,9 +206,15 @@ public sealed partial class LabelingEngine(
         return classifier.Classify(packed, options.CropMode);
     }
 
-    /// <summary>Checks one image's record and reads it; returns a result unless the image goes on to be decoded.</summary>
-    private async Task<ItemResult?> FetchOneAsync(string batch, IImageSource source, ImageRef image, ChannelWriter<Fetched> next, CancellationToken token)
+    /// <summary>
+    /// Checks one image's records and reads it; returns a result unless the image goes on to be decoded. One conditional,
+    /// ranged request reads it: one replaced since it was queued is not the one to label (its new version is ingested on
+    /// its own) and is not downloaded; the response's size comes before its content, so an image over the byte limit is
+    /// rejected without reading it, and the content is read only once the run's <see cref="ByteBudget"/> has room.
+    /// </summary>
+    private async Task<ItemResult?> FetchOneAsync(string batch, IImageSource source, ImageRef image, ChannelWriter<Fetched> next, ByteBudget budget, CancellationToken token)
     {
+        IDisposable? reservation = null;
         try
         {
             string modelVersion = classifier.Manifest.Version;
@@ -215,13 +222,43 @@ public sealed partial class LabelingEngine(
             if (existing is { Record: var seen } && seen.Image.ETag == image.ETag && seen.Model.Version == modelVersion)
                 return new ItemResult(image, LabelOutcome.AlreadyLabeled);
 
-            var read = await source.ReadAsync(image, token).ConfigureAwait(false);
-            if (read is not { } content)
+            // Rejected before in this very version: the verdict stands, and the blob is not downloaded again.
+            if (!image.NoRecordListed && existing is null && image.ETag.Length > 0
+                && await RejectedRecords.ReadAsync(output, LabelPaths.Record(batch, image.RecordKey), token).ConfigureAwait(false) is { } rejected
+                && rejected.Image.ETag == image.ETag)
+            {
+                return new ItemResult(image, LabelOutcome.Rejected, rejected.Reason);
+            }
+
+            BlobReader? reader;
+            try
+            {
+                reader = await source.OpenReadAsync(image, decoder.Limits.MaxBytes, token).ConfigureAwait(false);
+            }
+            catch (BlobConflictException)
+            {
+                return Replaced(image);
+            }
+            if (reader is null)
                 return new ItemResult(image, LabelOutcome.Vanished, "the image was deleted before it was read");
 
-            ReadOnlyMemory<byte> bytes = content.Content.ToMemory();
-            var current = image with { ETag = content.ETag, Size = bytes.Length };
-            var identity = ImageIdentity.Of(current.Container, current.Path, current.ETag, bytes.Span);
+            BinaryData content;
+            ImageRef current;
+            await using (reader.ConfigureAwait(false))
+            {
+                current = image with { ETag = reader.Entry.ETag, Size = reader.Entry.Size };
+                if (current.Size > decoder.Limits.MaxBytes)
+                {
+                    var tooLarge = new ImageRejection(RejectionCode.TooManyBytes, $"The file is {current.Size} bytes, over the {decoder.Limits.MaxBytes}-byte limit.");
+                    await WriteRejectedAsync(batch, current.RecordKey, new ImageIdentity(current.Container, current.Path, current.ETag, string.Empty, current.Size), tooLarge, token).ConfigureAwait(false);
+                    return new ItemResult(current, LabelOutcome.Rejected, tooLarge.ToString());
+                }
+
+                reservation = await budget.ReserveAsync(current.Size, token).ConfigureAwait(false);
+                content = await reader.ReadAllAsync(token).ConfigureAwait(false);
+            }
+
+            var identity = ImageIdentity.Of(current.Container, current.Path, current.ETag, content.ToMemory().Span);
             if (existing is { Record: var previous, ETag: var recordETag } && previous.Covers(identity.Sha256, modelVersion))
             {
                 // The same bytes uploaded again get a new ETag: note it, so the ingest sweep sees the upload as labeled.
@@ -230,7 +267,8 @@ public sealed partial class LabelingEngine(
                 return new ItemResult(current, LabelOutcome.AlreadyLabeled);
             }
 
-            await next.WriteAsync(new Fetched(current, identity, content.Content, existing?.ETag), token).ConfigureAwait(false);
+            await next.WriteAsync(new Fetched(current, identity, content, existing?.ETag, reservation), token).ConfigureAwait(false);
+            reservation = null; // the decode stage gives the bytes back
             return null;
         }
         catch (Exception error) when (error is not OperationCanceledException)
@@ -238,6 +276,16 @@ public sealed partial class LabelingEngine(
             LogItemFailed(logger, error, image.Path);
             return new ItemResult(image, LabelOutcome.Failed, error.Message);
         }
+        finally
+        {
+            reservation?.Dispose();
+        }
+    }
+
+    private ItemResult Replaced(ImageRef image)
+    {
+        LogReplaced(logger, image.Path, image.ETag);
+        return new ItemResult(image, LabelOutcome.Vanished, $"the image was replaced after it was queued (as ETag {image.ETag}); its new version is labeled on its own");
     }
 
     /// <summary>Decodes one image; a bad one gets its rejected record here, a good one goes on to the forward pass.</summary>
@@ -245,7 +293,9 @@ public sealed partial class LabelingEngine(
     {
         try
         {
-            ImageDecodeResult result = decoder.Decode(item.Content.ToMemory().Span, classifier.Manifest.BaseSize);
+            ImageDecodeResult result;
+            using (item.Bytes)
+                result = decoder.Decode(item.Content.ToMemory().Span, classifier.Manifest.BaseSize);
             if (result.Rejection is { } rejection)
             {
                 await WriteRejectedAsync(batch, item.Image.RecordKey, item.Identity, rejection, token).ConfigureAwait(false);
@@ -365,6 +415,9 @@ public sealed partial class LabelingEngine(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {Batch}: {Seen} seen, {Labeled} labeled, {Already} already labeled, {Rejected} rejected, {Failed} failed, {Rate:F1} img/s")]
     private static partial void LogRunFinished(ILogger logger, string batch, int seen, int labeled, int already, int rejected, int failed, double rate);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Image {Path} was replaced after it was queued as {ETag}; not labeled in this run")]
+    private static partial void LogReplaced(ILogger logger, string path, string etag);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Image {Path} failed and was not labeled")]
     private static partial void LogItemFailed(ILogger logger, Exception error, string path);

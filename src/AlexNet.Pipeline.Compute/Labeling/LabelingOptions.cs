@@ -18,6 +18,15 @@ public sealed class LabelingOptions
     [Range(1, 256)]
     public int ReadParallelism { get; set; } = 16;
 
+    /// <summary>
+    /// Bytes of downloaded, not yet decoded images held at once (<see cref="ByteBudget"/>): with <see cref="ReadParallelism"/>
+    /// downloads and up to two forward batches queued for decoding, a count of images alone does not bound memory.
+    /// </summary>
+    [Range(1L, long.MaxValue)]
+    public long MaxBytesInFlight { get; set; } = DefaultMaxBytesInFlight;
+
+    public const long DefaultMaxBytesInFlight = 256L * 1024 * 1024;
+
     /// <summary>Concurrent record writes.</summary>
     [Range(1, 256)]
     public int WriteParallelism { get; set; } = 8;

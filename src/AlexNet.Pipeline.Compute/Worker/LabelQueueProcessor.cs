@@ -332,6 +332,11 @@ public sealed partial class LabelQueueProcessor
                 await Parallel.ForEachAsync(images, new ParallelOptions { MaxDegreeOfParallelism = options.ReadParallelism, CancellationToken = abort }, async (image, ct) =>
                 {
                     var placeholder = ImageRef.ForBatchBlob(batch, image.Container, image.Path, 0, "");
+                    if (LabelPaths.PathProblem(image.Path) is { } problem)
+                    {
+                        outcomes[image] = await RejectNameAsync(batch, placeholder with { ETag = listed.GetValueOrDefault(image)?.ETag ?? "" }, problem, ct).ConfigureAwait(false);
+                        return;
+                    }
                     if (listed.GetValueOrDefault(image) is { ETag: { } etag } known)
                     {
                         var listedImage = ImageRef.ForBatchBlob(batch, image.Container, image.Path, 0, etag) with { NoRecordListed = known.NoRecord };
@@ -357,6 +362,26 @@ public sealed partial class LabelQueueProcessor
                 found.TryComplete();
             }
         }, CancellationToken.None);
+
+    /// <summary>
+    /// An image whose name cannot be used to read it gets a rejected record (named by <see cref="LabelPaths.Record"/>, which
+    /// gives any name its own record) instead of failing its message again on every delivery.
+    /// </summary>
+    private async Task<ItemResult> RejectNameAsync(string batch, ImageRef image, string problem, CancellationToken cancellationToken)
+    {
+        string reason = $"The blob name '{image.Path}' cannot be read by its name: {problem}. Rename the upload.";
+        var record = new RejectedRecord(batch, new ImageIdentity(image.Container, image.Path, image.ETag, "", 0), RejectedRecords.InvalidLocationCode, reason, time.GetUtcNow());
+        try
+        {
+            await RejectedRecords.WriteAsync(store, LabelPaths.Record(batch, image.RecordKey), record, cancellationToken).ConfigureAwait(false);
+            LogNameRejected(logger, batch, image.Path, problem);
+            return new ItemResult(image, LabelOutcome.Rejected, reason);
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            return new ItemResult(image, LabelOutcome.Failed, error.Message);
+        }
+    }
 
     private async Task SettleAsync(
         ReceivedMessage message, LabelRequest request, ConcurrentDictionary<(string Container, string Path), ItemResult> outcomes,
@@ -496,6 +521,9 @@ public sealed partial class LabelQueueProcessor
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {Batch}: {Messages} message(s), {Images} image(s): {Labeled} labeled, {Already} already labeled, {Rejected} rejected, {Vanished} vanished, {Failed} failed in {Seconds:F2} s with model {Model}")]
     private static partial void LogBatchDone(ILogger logger, string batch, int messages, int images, int labeled, int already, int rejected, int vanished, int failed, double seconds, string model);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {Batch}: {Path} rejected: {Problem}")]
+    private static partial void LogNameRejected(ILogger logger, string batch, string path, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} dead-lettered from {Queue}: {Reason}")]
     private static partial void LogDeadLettered(ILogger logger, string messageId, string queue, string reason);

@@ -14,8 +14,6 @@ public sealed record ValidLabelRequest(LabelRequest Request, CropMode CropMode);
 /// </summary>
 public static class LabelRequestReader
 {
-    public const int MaxPathLength = 1024;
-
     /// <summary>The request, or why it is poison.</summary>
     public static (ValidLabelRequest? Request, string? Error) Read(BinaryData body, CropMode defaultCropMode)
     {
@@ -80,23 +78,14 @@ public static class LabelRequestReader
     public static CropMode? ParseCropMode(string? value, CropMode defaultCropMode) =>
         string.IsNullOrWhiteSpace(value) ? defaultCropMode : CropModes.TryParse(value, out CropMode mode) ? mode : null;
 
-    private static string? PathError(IEnumerable<string?> paths)
-    {
-        foreach (string? path in paths)
-        {
-            if (path is null || !IsBlobPath(path))
-                return $"path '{path}' is not a valid blob path (1-{MaxPathLength} characters, '/'-separated, no empty, '.' or '..' segments)";
-        }
-        return null;
-    }
+    // Only a missing path makes a request poison. A path that cannot be a blob name is one bad item among good ones:
+    // the run gives it a rejected record (LabelPaths.PathProblem) and labels the rest of the chunk.
+    private static string? PathError(IEnumerable<string?> paths) =>
+        paths.Any(path => path is null) ? "a path is null" : null;
 
     private static bool IsSegment(string value) => SafeId.IsValid(value);
 
     private static bool IsContainerName(string value) =>
         value.Length is >= 3 and <= 63 && char.IsAsciiLetterOrDigit(value[0]) && char.IsAsciiLetterOrDigit(value[^1])
         && value.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-') && !value.Contains("--", StringComparison.Ordinal);
-
-    private static bool IsBlobPath(string value) =>
-        value.Length is > 0 and <= MaxPathLength && !value.Contains('\\', StringComparison.Ordinal) && !value.Any(char.IsControl)
-        && value.Split('/').All(segment => segment.Length > 0 && segment is not "." and not "..");
 }

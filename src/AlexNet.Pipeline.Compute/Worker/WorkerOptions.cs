@@ -62,6 +62,10 @@ public sealed class WorkerOptions
     [Range(1, 256, ErrorMessage = "Worker:ReadParallelism must be between 1 and 256.")]
     public int ReadParallelism { get; set; } = 16;
 
+    /// <summary>Bytes of downloaded, not yet decoded images a run holds at once; one image larger than this goes alone.</summary>
+    [Range(1L, 64L * 1024 * 1024 * 1024, ErrorMessage = "Worker:MaxBytesInFlight must be between 1 byte and 64 GiB.")]
+    public long MaxBytesInFlight { get; set; } = LabelingOptions.DefaultMaxBytesInFlight;
+
     [Range(1, 256, ErrorMessage = "Worker:WriteParallelism must be between 1 and 256.")]
     public int WriteParallelism { get; set; } = 16;
 
@@ -84,6 +88,7 @@ public sealed class WorkerOptions
         ReadParallelism = ReadParallelism,
         TagSourceImages = TagSourceImages,
         WriteParallelism = WriteParallelism,
+        MaxBytesInFlight = MaxBytesInFlight,
         CropMode = cropMode,
     };
 }

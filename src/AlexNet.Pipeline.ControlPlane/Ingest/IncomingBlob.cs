@@ -35,15 +35,20 @@ public sealed record IncomingBlob(string BlobName, string Batch, string Path, st
 
         string batch = blobName[..slash];
         string path = blobName[(slash + 1)..];
+        if (batch == UnbatchedBatch)
+            return Invalid(blobName, $"the folder '{UnbatchedBatch}' is reserved for the records of uploads outside any batch");
         if (!IsValidBatch(batch))
             return Invalid(blobName, $"the folder '{batch}' is not a valid batch id (1-128 letters, digits, '-', '_' or '.')");
-        if (path.Split('/').Any(segment => segment is "" or "." or ".."))
-            return new IncomingBlob(blobName, batch, SafePath(path), "the path has an empty, '.' or '..' segment");
+        if (LabelPaths.PathProblem(path) is { } problem)
+            return new IncomingBlob(blobName, batch, path, problem);
         return new IncomingBlob(blobName, batch, path, null);
     }
 
+    /// <summary>A valid batch id other than <see cref="UnbatchedBatch"/>, whose records stand for uploads outside any batch.</summary>
     public static bool IsValidBatch(string batch)
     {
+        if (batch == UnbatchedBatch)
+            return false;
         try
         {
             LabelPaths.ValidateBatch(batch);
@@ -55,15 +60,6 @@ public sealed record IncomingBlob(string BlobName, string Batch, string Path, st
         }
     }
 
-    private static IncomingBlob Invalid(string blobName, string error) =>
-        new(blobName, UnbatchedBatch, SafePath(blobName.Length > MaxNameLength ? blobName[..MaxNameLength] : blobName), error);
-
-    // A record name must itself be a usable blob name: no empty or dot segments, no control characters.
-    private static string SafePath(string name)
-    {
-        var segments = name.Split('/')
-            .Select(s => new string(s.Select(c => char.IsControl(c) ? '_' : c).ToArray()))
-            .Select(s => s is "" or "." or ".." ? "_" : s);
-        return string.Join('/', segments);
-    }
+    // The record keeps the whole name as its path: LabelPaths.Record gives every name, however odd, its own record name.
+    private static IncomingBlob Invalid(string blobName, string error) => new(blobName, UnbatchedBatch, blobName, error);
 }

@@ -76,7 +76,7 @@ public sealed partial class IngestSweeper(
         await Parallel.ForEachAsync(
             Enumerable.Range(0, pending.Count),
             new ParallelOptions { MaxDegreeOfParallelism = settings.SweepParallelism, CancellationToken = cancellationToken },
-            async (i, ct) => outcomes[i] = (await ingestor.IngestAsync(pending[i].Container, pending[i].Name, ct).ConfigureAwait(false)).Outcome)
+            async (i, ct) => outcomes[i] = (await ingestor.IngestAsync(pending[i], ct).ConfigureAwait(false)).Outcome)
             .ConfigureAwait(false);
 
         var result = new SweepResult(

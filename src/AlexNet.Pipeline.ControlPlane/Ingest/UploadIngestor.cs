@@ -54,7 +54,7 @@ public sealed partial class UploadIngestor(
     ILogger<UploadIngestor> logger)
 {
     /// <summary>Rejection code for an upload outside <c>incoming/&lt;batch&gt;/</c>: nothing decides which batch it is in.</summary>
-    public const string InvalidLocationCode = "InvalidLocation";
+    public const string InvalidLocationCode = RejectedRecords.InvalidLocationCode;
 
     private readonly IngestOptions settings = options.Value;
 
@@ -64,12 +64,27 @@ public sealed partial class UploadIngestor(
     public Task<IngestResult> IngestAsync(string name, CancellationToken cancellationToken = default) =>
         IngestAsync(settings.Container, name, cancellationToken);
 
-    public async Task<IngestResult> IngestAsync(string container, string name, CancellationToken cancellationToken = default)
+    public Task<IngestResult> IngestAsync(string container, string name, CancellationToken cancellationToken = default) =>
+        IngestAsync(container, name, listed: null, cancellationToken);
+
+    /// <summary>
+    /// Ingests an upload seen in a listing. A name the SDK cannot address (<c>/x.png</c>, <c>b//x.png</c>) reads as missing;
+    /// the listing shows it exists, so it is rejected with the listed entry's identity instead of vanishing on every sweep.
+    /// </summary>
+    public Task<IngestResult> IngestAsync(BlobEntry listed, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(listed);
+        return IngestAsync(listed.Container, listed.Name, listed, cancellationToken);
+    }
+
+    private async Task<IngestResult> IngestAsync(string container, string name, BlobEntry? listed, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(container);
         ArgumentException.ThrowIfNullOrEmpty(name);
         var blob = IncomingBlob.Parse(name);
         BlobHead? head = await heads.ReadHeadAsync(container, name, settings.HeadBytes, cancellationToken).ConfigureAwait(false);
+        if (head is null && !blob.IsValid && listed is not null)
+            head = new BlobHead(listed, ReadOnlyMemory<byte>.Empty);
         if (head is null)
         {
             LogVanished(logger, container, name);

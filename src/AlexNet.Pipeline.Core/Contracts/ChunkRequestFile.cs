@@ -6,7 +6,7 @@ namespace AlexNet.Pipeline.Contracts;
 /// <summary>The paths of one chunk: <c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.request.json</c>.</summary>
 /// <param name="ETags">The ETag of each path when the batch was listed (null in files written before they were kept).</param>
 /// <param name="Recorded">
-/// Whether each path had a label record when the batch was listed (null in files written before they were kept).
+/// Whether each path had a label or rejected record when the batch was listed (null in files written before they were kept).
 /// </param>
 public sealed record ChunkRequestFile(
     string Batch, string Chunk, string Container, IReadOnlyList<string> Paths, IReadOnlyList<string>? ETags = null, IReadOnlyList<bool>? Recorded = null)

@@ -54,8 +54,8 @@ public static class PipelineNames
 /// changed since has an upload event of its own. Ignored unless it has exactly one entry per path.
 /// </param>
 /// <param name="Recorded">
-/// Optional, one per path: whether the image had a label record when the batch was listed. The worker skips its
-/// record look-up (one storage request per image) for an image listed without one; a record written since is still
+/// Optional, one per path: whether the image had a label or rejected record when the batch was listed. The worker skips its
+/// record look-ups (one storage request per image each) for an image listed without one; a record written since is still
 /// found, by the conditional create that then fails. Ignored unless it has exactly one entry per path.
 /// </param>
 /// <param name="PathsInChunkRequest">

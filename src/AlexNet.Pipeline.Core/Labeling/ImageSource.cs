@@ -31,8 +31,12 @@ public interface IImageSource
 {
     IAsyncEnumerable<ImageRef> ListAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>The image's bytes and its current ETag, or null when it no longer exists.</summary>
-    Task<(BinaryData Content, string ETag)?> ReadAsync(ImageRef image, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Opens the image for reading, only in the version <see cref="ImageRef.ETag"/> names when it names one (a
+    /// <see cref="BlobConflictException"/> when it was replaced since): the reader knows its size and ETag before any
+    /// content is read, and no more than <paramref name="maxBytes"/> + 1 bytes are requested. Null when it no longer exists.
+    /// </summary>
+    Task<BlobReader?> OpenReadAsync(ImageRef image, long maxBytes, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Images under a prefix of a container, through any blob store (Azure, Azurite, local folder).</summary>
@@ -51,11 +55,10 @@ public sealed class BlobImageSource(IBlobStore store, string container, string? 
         }
     }
 
-    public async Task<(BinaryData Content, string ETag)?> ReadAsync(ImageRef image, CancellationToken cancellationToken = default)
+    public Task<BlobReader?> OpenReadAsync(ImageRef image, long maxBytes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(image);
-        BlobDownload? download = await store.DownloadAsync(image.Container, image.Path, cancellationToken).ConfigureAwait(false);
-        return download is null ? null : (download.Content, download.Entry.ETag);
+        return store.OpenReadAsync(image.Container, image.Path, image.ETag.Length > 0 ? image.ETag : null, maxBytes, cancellationToken);
     }
 }
 
@@ -88,22 +91,37 @@ public sealed class FolderImageSource : IImageSource
         await Task.CompletedTask.ConfigureAwait(false);
     }
 
-    public async Task<(BinaryData Content, string ETag)?> ReadAsync(ImageRef image, CancellationToken cancellationToken = default)
+    public Task<BlobReader?> OpenReadAsync(ImageRef image, long maxBytes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(image);
         string file = System.IO.Path.Combine(root, image.Path);
-        if (!File.Exists(file))
-            return null;
-        byte[] bytes = await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
-        return (BinaryData.FromBytes(bytes), Describe(image.Path).ETag);
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, useAsync: true);
+        }
+        catch (Exception error) when (error is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<BlobReader?>(null);
+        }
+
+        DateTime modified = File.GetLastWriteTimeUtc(stream.SafeFileHandle);
+        var entry = new BlobEntry(Container, image.Path, stream.Length, ETagOf(stream.Length, modified), new DateTimeOffset(modified, TimeSpan.Zero));
+        if (image.ETag.Length > 0 && entry.ETag != image.ETag)
+        {
+            stream.Dispose();
+            throw new BlobConflictException(Container, image.Path, image.ETag);
+        }
+        return Task.FromResult<BlobReader?>(new BlobReader(entry, stream));
     }
 
     private ImageRef Describe(string path)
     {
         var info = new FileInfo(System.IO.Path.Combine(root, path));
-        // Size and modification time stand in for a server ETag; content changes are also caught by the SHA-256.
-        string etag = $"\"{info.Length:x}-{info.LastWriteTimeUtc.Ticks:x}\"";
-        return new ImageRef(Container, path, info.Length, etag);
+        return new ImageRef(Container, path, info.Length, ETagOf(info.Length, info.LastWriteTimeUtc));
     }
+
+    // Size and modification time stand in for a server ETag; content changes are also caught by the SHA-256.
+    private static string ETagOf(long length, DateTime modifiedUtc) => $"\"{length:x}-{modifiedUtc.Ticks:x}\"";
 
 }

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AlexNet.Pipeline.Contracts;
@@ -90,13 +92,67 @@ public static class LabelPaths
     public const string Summary = "summary.json";
     public const string Review = "review.jsonl";
 
+    /// <summary>The longest blob name Azure Storage accepts.</summary>
+    public const int MaxBlobNameLength = 1024;
+
+    /// <summary>Azure Storage allows at most this many '/'-separated segments in a blob name.</summary>
+    public const int MaxBlobNameSegments = 254;
+
+    private const string EscapeSuffix = ".image";
+    private const string HashedSuffix = ".hashed-name";
+
     private static readonly HashSet<string> BatchFiles = [LabelsJsonl, LabelsCsv, Summary, Review];
 
+    /// <summary>
+    /// The record name of an image: <c>&lt;batch&gt;/&lt;path&gt;.json</c>. Different paths always get different names:
+    /// a path that cannot be a blob name as it stands (see <see cref="PathProblem"/>) or would make one too long is
+    /// named by its SHA-256 (<c>&lt;batch&gt;/&lt;hex&gt;.hashed-name.json</c>; the record holds the path itself), and the
+    /// few plain paths that could be mistaken for a batch file or a hashed name (<c>summary</c>,
+    /// <c>summary.image</c>, ...) get one more <c>.image</c>.
+    /// </summary>
     public static string Record(string batch, string imagePath)
     {
-        string name = $"{imagePath}.json";
-        // An image literally named "summary" must not overwrite the batch summary.
-        return BatchFiles.Contains(name) ? $"{batch}/{imagePath}.image.json" : $"{batch}/{name}";
+        ArgumentNullException.ThrowIfNull(imagePath);
+        if (PathProblem(imagePath) is null)
+        {
+            string name = $"{batch}/{(IsReserved(imagePath) ? imagePath + EscapeSuffix : imagePath)}.json";
+            if (name.Length <= MaxBlobNameLength && name.Count(c => c == '/') < MaxBlobNameSegments)
+                return name;
+        }
+        return $"{batch}/{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(imagePath)))}{HashedSuffix}.json";
+    }
+
+    /// <summary>
+    /// Why a path (a blob name, or part of one) cannot be used as a blob name as it stands, or null when it can: the SDKs
+    /// and the service drop or merge empty, '.' and '..' segments (<c>a//b</c>, <c>/a</c>, <c>a/../b</c>) and turn '' into
+    /// '/', so such a blob cannot be addressed by its listed name.
+    /// </summary>
+    public static string? PathProblem(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (path.Length == 0)
+            return "the name is empty";
+        if (path.Length > MaxBlobNameLength)
+            return $"the name is {path.Length} characters long, over {MaxBlobNameLength}";
+        if (path.Any(char.IsControl))
+            return "the name contains control characters";
+        if (path.Contains('\\', StringComparison.Ordinal))
+            return "the name contains '\\'";
+        if (path.Split('/').Any(segment => segment is "" or "." or ".."))
+            return "the name has an empty, '.' or '..' segment (a leading, trailing or double '/')";
+        return null;
+    }
+
+    // Names this class gives out itself at the top of a batch folder: the batch files and hashed names. A plain path
+    // that is one of them, followed by any number of ".image", is escaped with one more ".image", which keeps the
+    // mapping one-to-one (the escaped names are a set closed under adding ".image").
+    private static bool IsReserved(string path)
+    {
+        string stem = path;
+        while (stem.EndsWith(EscapeSuffix, StringComparison.Ordinal))
+            stem = stem[..^EscapeSuffix.Length];
+        return BatchFiles.Contains(stem + ".json")
+            || (stem.Length == 64 + HashedSuffix.Length && stem.EndsWith(HashedSuffix, StringComparison.Ordinal) && stem[..64].All(char.IsAsciiHexDigitLower));
     }
 
     /// <summary>A blob name of the upload layout <c>&lt;batch&gt;/&lt;path&gt;</c> as the path within its batch.</summary>

@@ -26,6 +26,9 @@ public enum RejectedWriteOutcome
 /// </summary>
 public static class RejectedRecords
 {
+    /// <summary>Rejection code for an upload whose name puts it outside any batch or cannot be used as a blob name.</summary>
+    public const string InvalidLocationCode = "InvalidLocation";
+
     public static async Task<(RejectedWriteOutcome Outcome, RejectedRecord? Previous)> WriteAsync(
         IBlobStore store, string name, RejectedRecord record, CancellationToken cancellationToken = default)
     {
@@ -55,6 +58,14 @@ public static class RejectedRecords
         {
             return (RejectedWriteOutcome.LostRace, previous);
         }
+    }
+
+    /// <summary>The rejected record of that name, or null when there is none (or it is unreadable).</summary>
+    public static async Task<RejectedRecord?> ReadAsync(IBlobStore store, string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        BlobDownload? download = await store.DownloadAsync(LabelPaths.RejectedContainer, name, cancellationToken).ConfigureAwait(false);
+        return download is null ? null : Read(download.Content);
     }
 
     private static RejectedRecord? Read(BinaryData content)

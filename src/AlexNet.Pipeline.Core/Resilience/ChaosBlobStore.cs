@@ -27,6 +27,9 @@ public sealed class ChaosBlobStore(IBlobStore inner, ChaosInjector chaos) : IBlo
     public Task<BlobDownload?> DownloadAsync(string container, string name, CancellationToken cancellationToken = default) =>
         chaos.RunAsync(Family, "blob.Download", $"{container}/{name}", token => inner.DownloadAsync(container, name, token), cancellationToken);
 
+    public Task<BlobReader?> OpenReadAsync(string container, string name, string? ifMatchETag, long maxBytes, CancellationToken cancellationToken = default) =>
+        chaos.RunAsync(Family, "blob.Download", $"{container}/{name}", token => inner.OpenReadAsync(container, name, ifMatchETag, maxBytes, token), cancellationToken);
+
     public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
         chaos.RunAsync(Family, "blob.CreateIfAbsent", $"{container}/{name}", token => inner.CreateIfAbsentAsync(container, name, content, contentType, token), cancellationToken);
 

@@ -74,6 +74,50 @@ public sealed partial class AzureBlobStore(BlobServiceClient client, ILogger<Azu
         }
     }
 
+    public async Task<BlobReader?> OpenReadAsync(string container, string name, string? ifMatchETag, long maxBytes, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        // One request: the version is a condition, and the range stops a larger blob one byte past the limit. Its
+        // total size is in Content-Range, known before the body is read.
+        var options = new BlobDownloadOptions
+        {
+            Conditions = ifMatchETag is null ? null : new BlobRequestConditions { IfMatch = new ETag(ifMatchETag) },
+            Range = new HttpRange(0, maxBytes == long.MaxValue ? null : maxBytes + 1),
+        };
+        try
+        {
+            BlobDownloadStreamingResult result = (await Blob(container, name).DownloadStreamingAsync(options, cancellationToken).ConfigureAwait(false)).Value;
+            var details = result.Details;
+            long size = TotalLength(details.ContentRange) ?? details.ContentLength;
+            return new BlobReader(new BlobEntry(container, name, size, FormatETag(details.ETag), details.LastModified), result.Content);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 412 || ex.ErrorCode == BlobErrorCode.ConditionNotMet)
+        {
+            throw new BlobConflictException(container, name, ifMatchETag, ex);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 416)
+        {
+            // A range of an empty blob cannot be satisfied: it is empty (in the version asked for, or another).
+            BlobEntry? entry = await GetEntryAsync(container, name, cancellationToken).ConfigureAwait(false);
+            if (entry is null)
+                return null;
+            if (ifMatchETag is not null && entry.ETag != ifMatchETag)
+                throw new BlobConflictException(container, name, ifMatchETag, ex);
+            return entry.Size == 0 ? new BlobReader(entry, Stream.Null) : throw new IOException($"blob {container}/{name}: {ex.Message}", ex);
+        }
+        catch (RequestFailedException ex) when (IsNotFound(ex))
+        {
+            return null;
+        }
+    }
+
+    // "bytes 0-99/1234" -> 1234
+    private static long? TotalLength(string? contentRange) =>
+        contentRange is not null && contentRange.LastIndexOf('/') is var slash and >= 0
+        && long.TryParse(contentRange.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long total)
+            ? total
+            : null;
+
     public async Task<CreateOutcome> CreateIfAbsentAsync(
         string container,
         string name,

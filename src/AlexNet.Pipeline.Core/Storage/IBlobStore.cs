@@ -16,6 +16,22 @@ public interface IBlobStore
     Task<BlobDownload?> DownloadAsync(string container, string name, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Opens a read of the blob, with <paramref name="ifMatchETag"/> only of that version, in one request whose headers
+    /// give the entry (size, ETag) before any content is read; at most <paramref name="maxBytes"/> + 1 bytes are ever
+    /// requested. Returns null when the blob is missing; throws <see cref="BlobConflictException"/> when it is another
+    /// version now. This default downloads the whole blob first; the stores override it with a conditional, ranged read.
+    /// </summary>
+    async Task<BlobReader?> OpenReadAsync(string container, string name, string? ifMatchETag, long maxBytes, CancellationToken cancellationToken = default)
+    {
+        BlobDownload? download = await DownloadAsync(container, name, cancellationToken).ConfigureAwait(false);
+        if (download is null)
+            return null;
+        if (ifMatchETag is not null && download.Entry.ETag != ifMatchETag)
+            throw new BlobConflictException(container, name, ifMatchETag);
+        return new BlobReader(download.Entry, download.Content.ToStream());
+    }
+
+    /// <summary>
     /// Writes the blob only when no blob of that name exists. Exactly one of several racing callers gets
     /// <see cref="CreateOutcome.Created"/>; an existing blob is left untouched.
     /// </summary>

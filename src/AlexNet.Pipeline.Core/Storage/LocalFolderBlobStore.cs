@@ -123,6 +123,30 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
         }
     }
 
+    public Task<BlobReader?> OpenReadAsync(string container, string name, string? ifMatchETag, long maxBytes, CancellationToken cancellationToken = default)
+    {
+        var path = BlobPath(container, name);
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, useAsync: true);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException
+            || (ex is UnauthorizedAccessException && Directory.Exists(path)))
+        {
+            return Task.FromResult<BlobReader?>(null);
+        }
+
+        // Length and time from the open file, so they describe the bytes this stream reads.
+        var entry = Entry(container, name, stream.Length, File.GetLastWriteTimeUtc(stream.SafeFileHandle));
+        if (ifMatchETag is not null && entry.ETag != ifMatchETag)
+        {
+            stream.Dispose();
+            throw new BlobConflictException(container, name, ifMatchETag);
+        }
+        return Task.FromResult<BlobReader?>(new BlobReader(entry, stream));
+    }
+
     public async Task<CreateOutcome> CreateIfAbsentAsync(
         string container,
         string name,

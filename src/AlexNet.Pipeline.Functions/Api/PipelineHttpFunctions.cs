@@ -14,7 +14,7 @@ namespace AlexNet.Pipeline.Functions.Api;
 public sealed class PipelineHttpFunctions(PipelineApiFactory apis)
 {
     /// <summary>Start-batch bodies are a few options; anything larger is not one.</summary>
-    public const int MaxBodyBytes = 64 * 1024;
+    public const int MaxBodyBytes = RequestBodies.MaxBytes;
 
     /// <summary>POST /api/batches/{batch}: 202 with the durable status URLs for a new run, 409 for an existing one.</summary>
     [Function(nameof(StartBatch))]
@@ -111,19 +111,10 @@ public sealed class PipelineHttpFunctions(PipelineApiFactory apis)
 
     private PipelineApi Api(DurableTaskClient client) => apis.Create(new FunctionsOrchestrationClient(client));
 
-    /// <summary>The body, or null when it is over <see cref="MaxBodyBytes"/>.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequestData request, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream();
-        byte[] chunk = new byte[8192];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes)
-                return null;
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.ToArray();
-    }
+    /// <summary>The body, or null when it is over <see cref="MaxBodyBytes"/> (refused by its Content-Length before reading).</summary>
+    private static Task<byte[]?> ReadBodyAsync(HttpRequestData request, CancellationToken cancellationToken) =>
+        RequestBodies.ReadAsync(
+            request.Body,
+            RequestBodies.DeclaredLength(request.Headers.TryGetValues("Content-Length", out IEnumerable<string>? values) ? values : null),
+            cancellationToken);
 }

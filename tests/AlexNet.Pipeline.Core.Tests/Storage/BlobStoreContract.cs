@@ -183,6 +183,31 @@ public abstract class BlobStoreContract : IAsyncLifetime
     }
 
     [ContractFact]
+    public async Task OpenReadGivesTheSizeFirstReadsOnlyTheVersionAskedForAndNoMoreThanTheLimitPlusOne()
+    {
+        string etag = await Store.UploadAsync(Container, "in/big.bin", BinaryData.FromBytes(new byte[10_000]));
+
+        await using (BlobReader reader = (await Store.OpenReadAsync(Container, "in/big.bin", etag, maxBytes: 100))!)
+        {
+            Assert.Equal((10_000L, etag), (reader.Entry.Size, reader.Entry.ETag));
+            byte[] buffer = new byte[20_000];
+            int total = 0;
+            int read;
+            while ((read = await reader.Content.ReadAsync(buffer.AsMemory(total))) > 0)
+                total += read;
+            Assert.InRange(total, 0, 10_000);
+        }
+
+        await using (BlobReader whole = (await Store.OpenReadAsync(Container, "in/big.bin", etag, maxBytes: 10_000))!)
+            Assert.Equal(10_000, (await whole.ReadAllAsync()).ToMemory().Length);
+        await using (BlobReader empty = (await Store.OpenReadAsync(Container, "in/empty.bin", await Store.UploadAsync(Container, "in/empty.bin", BinaryData.Empty), 100))!)
+            Assert.Equal(0, (await empty.ReadAllAsync()).ToMemory().Length);
+        await Store.UploadAsync(Container, "in/big.bin", BinaryData.FromString("replaced"));
+        await Assert.ThrowsAsync<BlobConflictException>(() => Store.OpenReadAsync(Container, "in/big.bin", etag, 100));
+        Assert.Null(await Store.OpenReadAsync(Container, "in/missing.bin", null, 100));
+    }
+
+    [ContractFact]
     public async Task DeleteRemovesTheBlobAndSaysWhetherThereWasOne()
     {
         await Store.UploadAsync(Container, "rejected/x.json", BinaryData.FromString("{}"));

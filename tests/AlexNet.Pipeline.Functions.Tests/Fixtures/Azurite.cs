@@ -10,6 +10,11 @@ public static class Azurite
 {
     public const string ConnectionString = "UseDevelopmentStorage=true";
 
+    /// <summary>Azurite's well-known development account, for clients built from a URL.</summary>
+    public const string AccountName = "devstoreaccount1";
+
+    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
     public static void EnsureRunning()
     {
         foreach (var (service, port) in new[] { ("Blob", 10000), ("Queue", 10001) })

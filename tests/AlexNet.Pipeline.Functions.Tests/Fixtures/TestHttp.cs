@@ -32,9 +32,9 @@ public sealed class TestFunctionContext(IServiceProvider services, string functi
 }
 
 /// <summary>An HTTP request as the worker delivers it to an <c>HttpRequestData</c> function.</summary>
-public sealed class TestHttpRequest(FunctionContext context, string method, string url, string? body = null) : HttpRequestData(context)
+public sealed class TestHttpRequest(FunctionContext context, string method, string url, string? body = null, Stream? bodyStream = null) : HttpRequestData(context)
 {
-    public override Stream Body { get; } = new MemoryStream(Encoding.UTF8.GetBytes(body ?? string.Empty));
+    public override Stream Body { get; } = bodyStream ?? new MemoryStream(Encoding.UTF8.GetBytes(body ?? string.Empty));
 
     public override HttpHeadersCollection Headers { get; } = [];
 
@@ -60,4 +60,40 @@ public sealed class TestHttpResponse(FunctionContext context) : HttpResponseData
     public override HttpCookies Cookies => throw new NotSupportedException("the pipeline's functions set no cookies");
 
     public string ReadBody() => Encoding.UTF8.GetString(((MemoryStream)Body).ToArray());
+}
+
+/// <summary>A long request body made up as it is read, counting what the reader took.</summary>
+public sealed class CountingBodyStream(long length) : Stream
+{
+    private long position;
+
+    public long BytesRead => position;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => length;
+
+    public override long Position { get => position; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        int n = (int)Math.Min(count, length - position);
+        buffer.AsSpan(offset, n).Fill((byte)' ');
+        position += n;
+        return n;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

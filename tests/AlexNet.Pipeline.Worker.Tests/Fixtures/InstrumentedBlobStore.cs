@@ -50,9 +50,45 @@ public sealed class InstrumentedBlobStore(IBlobStore inner) : IBlobStore
     public async Task<BlobDownload?> DownloadAsync(string container, string name, CancellationToken cancellationToken = default)
     {
         Check("Download", container, name);
+        using var counted = CountDownload(container, name);
         if (DownloadDelay > TimeSpan.Zero)
             await Task.Delay(DownloadDelay, cancellationToken);
         return await inner.DownloadAsync(container, name, cancellationToken);
+    }
+
+    /// <summary>
+    /// The conditional, ranged read; a fault rule sees it as "Download" too. The download counts as in progress from the
+    /// first read of its content until the reader is disposed, and the delay comes before that first read.
+    /// </summary>
+    public async Task<BlobReader?> OpenReadAsync(string container, string name, string? ifMatchETag, long maxBytes, CancellationToken cancellationToken = default)
+    {
+        Check("Download", container, name);
+        BlobReader? reader = await inner.OpenReadAsync(container, name, ifMatchETag, maxBytes, cancellationToken);
+        return reader is null ? null : new BlobReader(reader.Entry, new TrackedStream(reader.Content, () => CountDownload(container, name), DownloadDelay));
+    }
+
+    /// <summary>The most downloads from one container that were in progress at once.</summary>
+    public int MaxConcurrentDownloads(string container) => peakDownloads.GetValueOrDefault(container);
+
+    private readonly ConcurrentDictionary<string, int> activeDownloads = new();
+    private readonly ConcurrentDictionary<string, int> peakDownloads = new();
+
+    /// <summary>The blobs of a container whose content was downloaded (read), once per download, in order.</summary>
+    public IReadOnlyList<string> ContentReads(string container) => [.. contentReads.Where(r => r.Container == container).Select(r => r.Name)];
+
+    private readonly ConcurrentQueue<(string Container, string Name)> contentReads = new();
+
+    private Counted CountDownload(string container, string name)
+    {
+        contentReads.Enqueue((container, name));
+        int now = activeDownloads.AddOrUpdate(container, 1, (_, n) => n + 1);
+        peakDownloads.AddOrUpdate(container, now, (_, peak) => Math.Max(peak, now));
+        return new Counted(() => activeDownloads.AddOrUpdate(container, 0, (_, n) => n - 1));
+    }
+
+    private sealed class Counted(Action release) : IDisposable
+    {
+        public void Dispose() => release();
     }
 
     public async Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default)
@@ -107,5 +143,55 @@ public sealed class InstrumentedBlobStore(IBlobStore inner) : IBlobStore
             Interlocked.Increment(ref faults);
             throw new RequestFailedException(503, $"injected fault: {operation} {container}/{name}");
         }
+    }
+}
+
+/// <summary>A content stream that counts as a download in progress from its first read until it is disposed.</summary>
+internal sealed class TrackedStream(Stream inner, Func<IDisposable> start, TimeSpan delay) : Stream
+{
+    private IDisposable? counted;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => inner.Length;
+
+    public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (counted is null)
+        {
+            counted = start();
+            if (delay > TimeSpan.Zero)
+                await Task.Delay(delay, cancellationToken);
+        }
+        return await inner.ReadAsync(buffer, cancellationToken);
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            counted?.Dispose();
+            counted = null;
+            inner.Dispose();
+        }
+        base.Dispose(disposing);
     }
 }

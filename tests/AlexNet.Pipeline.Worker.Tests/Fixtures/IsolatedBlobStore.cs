@@ -26,6 +26,9 @@ public sealed class IsolatedBlobStore(IBlobStore inner, string suffix) : IBlobSt
             ? download with { Entry = download.Entry with { Container = container } }
             : null;
 
+    public Task<BlobReader?> OpenReadAsync(string container, string name, string? ifMatchETag, long maxBytes, CancellationToken cancellationToken = default) =>
+        inner.OpenReadAsync(Map(container), name, ifMatchETag, maxBytes, cancellationToken);
+
     public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
         inner.CreateIfAbsentAsync(Map(container), name, content, contentType, cancellationToken);
 

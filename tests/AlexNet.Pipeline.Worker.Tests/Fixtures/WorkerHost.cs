@@ -70,7 +70,9 @@ public sealed class WorkerHost : IAsyncDisposable
             },
             TimeProvider.System));
 
-    public static IHost Build(IDictionary<string, string?> settings, IBlobStore? store = null, IWorkQueueFactory? queues = null, TimeSpan? shutdownTimeout = null, bool training = false)
+    public static IHost Build(
+        IDictionary<string, string?> settings, IBlobStore? store = null, IWorkQueueFactory? queues = null, TimeSpan? shutdownTimeout = null, bool training = false,
+        Action<IServiceCollection>? services = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Test" });
         builder.Configuration.AddInMemoryCollection(settings);
@@ -87,13 +89,15 @@ public sealed class WorkerHost : IAsyncDisposable
         builder.AddLabelWorker();
         if (training)
             builder.AddTrainWorker();
+        services?.Invoke(builder.Services);
         return builder.Build();
     }
 
     public static async Task<WorkerHost> StartAsync(
-        IDictionary<string, string?> settings, IBlobStore store, IWorkQueueFactory queues, TimeSpan? shutdownTimeout = null, bool training = false)
+        IDictionary<string, string?> settings, IBlobStore store, IWorkQueueFactory queues, TimeSpan? shutdownTimeout = null, bool training = false,
+        Action<IServiceCollection>? services = null)
     {
-        IHost host = Build(settings, store, queues, shutdownTimeout, training);
+        IHost host = Build(settings, store, queues, shutdownTimeout, training, services);
         await host.StartAsync();
         return new WorkerHost(host);
     }

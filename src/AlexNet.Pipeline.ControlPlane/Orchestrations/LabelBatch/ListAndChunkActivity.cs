@@ -9,7 +9,7 @@ namespace AlexNet.Pipeline.Orchestrations;
 
 /// <summary>
 /// Lists the batch's images in name order, cuts them into chunks and writes one request blob per chunk with its
-/// paths, their ETags and whether each had a label record (one listing of <c>labels/&lt;batch&gt;/</c>). Returns only
+/// paths, their ETags and whether each had a label or rejected record (one listing each of <c>labels/&lt;batch&gt;/</c> and <c>rejected/&lt;batch&gt;/</c>). Returns only
 /// the <see cref="ChunkPlan"/>. Safe to run again: a chunk of the same images keeps its request and done marker (even
 /// if records appeared since: that part is a hint); a chunk whose paths or versions changed gets the new request and
 /// loses its stale done marker.
@@ -29,10 +29,14 @@ public sealed class ListAndChunkActivity(IBlobStore store, ILogger<ListAndChunkA
         await foreach (BlobEntry entry in store.ListAsync(input.Container, input.Prefix).ConfigureAwait(false))
             entries.Add(entry);
 
-        // One listing of the batch's records (a page per 5,000) spares the worker a look-up per new image.
+        // One listing of the batch's records (a page per 5,000) spares the worker a look-up per new image. A rejected
+        // record counts too: the worker then reads it and does not download a rejected image again.
         var records = new HashSet<string>(StringComparer.Ordinal);
-        await foreach (BlobEntry entry in store.ListAsync(LabelPaths.LabelsContainer, input.Batch + "/").ConfigureAwait(false))
-            records.Add(entry.Name);
+        foreach (string container in (string[])[LabelPaths.LabelsContainer, LabelPaths.RejectedContainer])
+        {
+            await foreach (BlobEntry entry in store.ListAsync(container, input.Batch + "/").ConfigureAwait(false))
+                records.Add(entry.Name);
+        }
 
         BlobEntry[][] chunks = entries.Chunk(input.ChunkSize).ToArray();
         await Parallel.ForEachAsync(Enumerable.Range(0, chunks.Length), new ParallelOptions { MaxDegreeOfParallelism = WriteParallelism }, async (index, token) =>
