@@ -234,8 +234,12 @@ internal sealed record SealedManifestFields(
 [JsonSerializable(typeof(SealedManifestFields))]
 internal sealed partial class SealedManifestJsonContext : JsonSerializerContext;
 
-/// <summary>Points at the promoted model version (<c>models/current.json</c>).</summary>
-public sealed record CurrentModelPointer(string Version, string? Previous, DateTimeOffset PromotedAt, string? Reason);
+/// <summary>
+/// Points at the promoted model version (<c>models/current.json</c>) and pins that version's
+/// <see cref="ModelManifest.ManifestSha256"/> as it was when promoted (null for a package without one, and in pointers
+/// written before the pin): a version folder rewritten afterwards, hashes and all, no longer loads as current.
+/// </summary>
+public sealed record CurrentModelPointer(string Version, string? Previous, DateTimeOffset PromotedAt, string? Reason, string? ManifestSha256 = null);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(ModelManifest))]

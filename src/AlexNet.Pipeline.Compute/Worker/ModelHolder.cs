@@ -118,7 +118,8 @@ public sealed partial class ModelHolder(ModelRegistry registry, DevicePlacement 
 
     /// <summary>
     /// Reads <c>models/current.json</c>; when it names a version other than the loaded one (a promotion or a
-    /// rollback), loads that version (SHA-256 checked) onto the devices and makes it current. True if it swapped.
+    /// rollback), loads that version (SHA-256 checked, its manifest the one pinned at promotion) onto the devices and
+    /// makes it current. True if it swapped.
     /// </summary>
     public async Task<bool> RefreshAsync(CancellationToken cancellationToken = default)
     {
@@ -128,12 +129,12 @@ public sealed partial class ModelHolder(ModelRegistry registry, DevicePlacement 
             CurrentModelPointer? pointer = await registry.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
             wanted = pointer?.Version;
             string? loaded = CurrentVersion;
-            if (wanted is null || wanted == loaded || wanted == refusedVersion)
+            if (pointer is null || wanted == loaded || wanted == refusedVersion)
                 return false;
 
-            ModelPackage package = await registry.LoadAsync(wanted, cancellationToken).ConfigureAwait(false);
+            ModelPackage package = await registry.LoadPinnedAsync(pointer, cancellationToken).ConfigureAwait(false);
             if (!package.Manifest.IsSealed)
-                LogModelUnsealed(logger, wanted);
+                LogModelUnsealed(logger, pointer.Version);
             long started = time.GetTimestamp();
             var classifier = new Classifier(package, placement.Layout, placement.TorchDevices());
             var model = new LoadedModel(classifier);
@@ -150,7 +151,7 @@ public sealed partial class ModelHolder(ModelRegistry registry, DevicePlacement 
                 failedVersion = null;
             }
             previous?.Release();
-            LogModelLoaded(logger, wanted, placement.ToString(), loaded ?? "none", time.GetElapsedTime(started).TotalSeconds);
+            LogModelLoaded(logger, pointer.Version, placement.ToString(), loaded ?? "none", time.GetElapsedTime(started).TotalSeconds);
             return true;
         }
         catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

@@ -62,6 +62,22 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider time)
         return ModelPackage.Load(manifest.Content.ToMemory().Span, weights.Content.ToArray());
     }
 
+    /// <summary>
+    /// The version a pointer names, loaded as <see cref="LoadAsync"/> loads it, and refused if its manifest is not the
+    /// one the pointer pinned at promotion: whoever can write version folders cannot swap the promoted model.
+    /// </summary>
+    public async Task<ModelPackage> LoadPinnedAsync(CurrentModelPointer pointer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pointer);
+        ModelPackage package = await LoadAsync(pointer.Version, cancellationToken).ConfigureAwait(false);
+        if (pointer.ManifestSha256 is { } pinned && !string.Equals(pinned, package.Manifest.ManifestSha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ModelIntegrityException(
+                $"model {pointer.Version}: manifest SHA-256 is {package.Manifest.ManifestSha256 ?? "absent"}, promoted as {pinned}; the version was rewritten after promotion, refusing it");
+        }
+        return package;
+    }
+
     /// <summary>A version's manifest, checked as <see cref="LoadAsync"/> checks it; null when the version does not exist.</summary>
     public async Task<ModelManifest?> GetManifestAsync(string version, CancellationToken cancellationToken = default)
     {
@@ -90,7 +106,7 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider time)
     public async Task<ModelPackage?> LoadCurrentAsync(CancellationToken cancellationToken = default)
     {
         CurrentModelPointer? current = await GetCurrentAsync(cancellationToken).ConfigureAwait(false);
-        return current is null ? null : await LoadAsync(current.Version, cancellationToken).ConfigureAwait(false);
+        return current is null ? null : await LoadPinnedAsync(current, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -147,7 +163,7 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider time)
         var existing = await ReadPointerAsync(cancellationToken).ConfigureAwait(false);
         if (existing?.Pointer.Version == version)
             return existing.Value.Pointer;
-        var pointer = new CurrentModelPointer(version, existing?.Pointer.Version, time.GetUtcNow(), reason);
+        var pointer = new CurrentModelPointer(version, existing?.Pointer.Version, time.GetUtcNow(), reason, manifest.ManifestSha256);
         await WritePointerAsync(pointer, existing?.ETag, cancellationToken).ConfigureAwait(false);
         return pointer;
     }
@@ -159,7 +175,16 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider time)
             ?? throw new ModelRegistryException("no model is current; nothing to roll back");
         string previous = existing.Pointer.Previous
             ?? throw new ModelRegistryException($"model {existing.Pointer.Version} has no previous version to roll back to");
-        var pointer = new CurrentModelPointer(previous, existing.Pointer.Version, time.GetUtcNow(), reason);
+        ModelManifest? manifest;
+        try
+        {
+            manifest = await GetManifestAsync(previous, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is InvalidDataException or ModelIntegrityException)
+        {
+            throw new ModelRegistryException($"cannot roll back to model version {previous}: {error.Message}");
+        }
+        var pointer = new CurrentModelPointer(previous, existing.Pointer.Version, time.GetUtcNow(), reason, manifest?.ManifestSha256);
         await WritePointerAsync(pointer, existing.ETag, cancellationToken).ConfigureAwait(false);
         return pointer;
     }

@@ -67,6 +67,25 @@ public sealed class ModelRegistryIntegrityTests : IDisposable
         Assert.Equal(0, store.Downloads($"v2/{ModelPackage.WeightsFileName}"));
     }
 
+    [Fact]
+    public async Task APromotedVersionRewrittenWithItsHashesRecomputedIsRefused()
+    {
+        var store = new LocalFolderBlobStore(root);
+        var registry = new ModelRegistry(store, TimeProvider.System);
+        ModelPackage v1 = LabelingFixture.Package("v1");
+        await registry.PublishAsync(v1);
+        await registry.PromoteAsync("v1", "test");
+        // Someone who can write version folders (the worker publishes candidates) swaps two classes and seals again.
+        ModelManifest swapped = v1.Manifest with { Classes = [v1.Manifest.Classes[1], v1.Manifest.Classes[0], .. v1.Manifest.Classes.Skip(2)] };
+        swapped = swapped with { ManifestSha256 = swapped.ComputeManifestSha256() };
+        await store.UploadAsync(PipelineNames.ModelsContainer, $"v1/{ModelPackage.ManifestFileName}", BinaryData.FromBytes(swapped.ToJson()));
+
+        var error = await Assert.ThrowsAsync<ModelIntegrityException>(() => registry.LoadCurrentAsync());
+
+        Assert.Contains("rewritten after promotion", error.Message, StringComparison.Ordinal);
+        Assert.Equal(swapped.Classes, (await registry.LoadAsync("v1")).Manifest.Classes);
+    }
+
     /// <summary>A version folder holding another version's manifest and weights, byte for byte.</summary>
     private static async Task CopyAsVersionAsync(IBlobStore store, ModelPackage package, string version)
     {
