@@ -29,8 +29,9 @@
 // the finest a role assignment offers for blobs; inside models/ a condition (Azure ABAC) keeps current.json out of
 // its reach. It can still write any version folder: a candidate's name is not known in advance and a promoted
 // version was a candidate, so no path pattern tells them apart; a changed manifest or weights file fails the
-// SHA-256 checks on load (docs/model.md). Tagging source images (Worker:TagSourceImages, off by default) needs the
-// tags/write data action, which neither Reader nor Contributor holds; grant it separately if it is turned on.
+// SHA-256 checks on load, and current.json pins the promoted manifest's SHA-256 (docs/model.md). Tagging source
+// images (Worker:TagSourceImages, off by default) needs the tags/write data action, which neither Reader nor
+// Contributor holds; grant it separately if it is turned on.
 
 @description('Storage account name.')
 param storageAccountName string
