@@ -8,6 +8,7 @@ public sealed class IdentityAndRoleTests(CompiledTemplate template)
 {
     private const string StorageBlobDataOwner = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b";
     private const string StorageBlobDataContributor = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
+    private const string StorageBlobDataReader = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1";
     private const string StorageQueueDataContributor = "974c5e8b-45b9-4653-ba55-5f855dd0fb88";
     private const string StorageQueueDataMessageSender = "c6a89b2d-59bc-44d0-9896-0f6e12d7b80a";
     private const string StorageTableDataContributor = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3";
@@ -17,6 +18,7 @@ public sealed class IdentityAndRoleTests(CompiledTemplate template)
     private const string MonitoringMetricsPublisher = "3913510d-42f4-4e42-8a64-420c390055eb";
 
     private const string Storage = "Microsoft.Storage/storageAccounts";
+    private const string Container = "Microsoft.Storage/storageAccounts/blobServices/containers";
     private const string UploadQueue = "Microsoft.Storage/storageAccounts/queueServices/queues";
     private const string ServiceBus = "Microsoft.ServiceBus/namespaces";
     private const string Registry = "Microsoft.ContainerRegistry/registries";
@@ -37,7 +39,12 @@ public sealed class IdentityAndRoleTests(CompiledTemplate template)
         {
             "workerPrincipalId",
             [
-                $"{StorageBlobDataContributor} on {Storage}",
+                $"{StorageBlobDataReader} on {Container} incoming",
+                $"{StorageBlobDataReader} on {Container} training",
+                $"{StorageBlobDataContributor} on {Container} labels",
+                $"{StorageBlobDataContributor} on {Container} rejected",
+                $"{StorageBlobDataContributor} on {Container} runs",
+                $"{StorageBlobDataContributor} on {Container} models",
                 $"{ServiceBusDataReceiver} on {ServiceBus}",
                 $"{ServiceBusDataSender} on {ServiceBus}",
                 $"{AcrPull} on {Registry}",
@@ -50,6 +57,14 @@ public sealed class IdentityAndRoleTests(CompiledTemplate template)
                 $"{StorageQueueDataMessageSender} on {UploadQueue}",
             ]
         },
+        {
+            "deployerPrincipalId",
+            [
+                $"{StorageBlobDataContributor} on {Container} incoming",
+                $"{StorageBlobDataContributor} on {Container} training",
+                $"{ServiceBusDataSender} on {ServiceBus}",
+            ]
+        },
     };
 
     [Theory]
@@ -58,10 +73,50 @@ public sealed class IdentityAndRoleTests(CompiledTemplate template)
     {
         var actual = RoleAssignments()
             .Where(assignment => assignment.Principal == $"[parameters('{principalParameter}')]")
-            .Select(assignment => $"{assignment.Role} on {assignment.ScopeType}")
+            .Select(assignment => $"{assignment.Role} on {assignment.ScopeType}{(assignment.ScopeName is { } name ? " " + name : "")}")
             .Order(StringComparer.Ordinal);
 
         Assert.Equal(expected.Order(StringComparer.Ordinal), actual);
+    }
+
+    [Fact]
+    public void OnlyTheControlPlaneHoldsABlobRoleOnTheWholeStorageAccount()
+    {
+        // The worker decodes untrusted images with native codecs: nothing of it may reach function-packages (the code
+        // the Function App runs), the task hub or other containers.
+        var accountWide = RoleAssignments()
+            .Where(assignment => assignment.ScopeType == Storage)
+            .Select(assignment => assignment.Principal)
+            .Distinct();
+
+        Assert.Equal(["[parameters('functionsPrincipalId')]"], accountWide);
+    }
+
+    [Fact]
+    public void EveryContainerScopedRoleNamesADataContainerOfTheStorageModule()
+    {
+        var containers = template.Module("storage").Json.GetProperty("variables").GetProperty("dataContainerNames")
+            .EnumerateArray().Select(name => name.GetString()).ToHashSet();
+        var scoped = RoleAssignments().Where(assignment => assignment.ScopeType == Container).ToList();
+
+        Assert.NotEmpty(scoped);
+        Assert.All(scoped, assignment => Assert.Contains(assignment.ScopeName, containers));
+    }
+
+    [Fact]
+    public void TheWorkerCannotWriteOrDeleteThePointerToThePromotedModel()
+    {
+        var models = template.AllTemplates
+            .SelectMany(t => t.OfType("Microsoft.Authorization/roleAssignments"))
+            .Single(assignment => assignment.Property("principalId").GetString() == "[parameters('workerPrincipalId')]"
+                && assignment.Json.GetProperty("scope").GetString()!.EndsWith("'models')]", StringComparison.Ordinal));
+
+        string condition = models.Template.EvaluateString(models.Property("condition"))!;
+        Assert.Equal("2.0", models.Property("conditionVersion").GetString());
+        foreach (string action in new[] { "write", "add/action", "delete", "move/action" })
+            Assert.Contains($"!(ActionMatches{{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/{action}'}})", condition, StringComparison.Ordinal);
+        Assert.Contains("@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringNotEquals 'current.json'", condition, StringComparison.Ordinal);
+        Assert.DoesNotContain("blobs/read", condition, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -109,7 +164,7 @@ public sealed class IdentityAndRoleTests(CompiledTemplate template)
         Assert.Equal("UserAssigned", workerApp.Json.GetProperty("identity").GetProperty("type").GetString());
     }
 
-    private IEnumerable<(string Principal, string Role, string ScopeType)> RoleAssignments() =>
+    private IEnumerable<(string Principal, string Role, string ScopeType, string? ScopeName)> RoleAssignments() =>
         template.AllTemplates
             .SelectMany(t => t.OfType("Microsoft.Authorization/roleAssignments"))
             .Select(assignment =>
@@ -118,6 +173,8 @@ public sealed class IdentityAndRoleTests(CompiledTemplate template)
                 var role = Regex.Match(roleDefinition, "'([0-9a-fA-F-]{36})'").Groups[1].Value;
                 var scope = assignment.Json.GetProperty("scope").GetString()!;
                 var scopeType = Regex.Match(scope, @"resourceId\('([^']+)'").Groups[1].Value;
-                return (assignment.Property("principalId").GetString()!, role, scopeType);
+                // A container is named by the last literal of its resourceId: ..., 'default', 'incoming')
+                string? scopeName = scopeType == Container ? Regex.Match(scope, @"'([^']+)'\)\]$").Groups[1].Value : null;
+                return (assignment.Property("principalId").GetString()!, role, scopeType, scopeName);
             });
 }

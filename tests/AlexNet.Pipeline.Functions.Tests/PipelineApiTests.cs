@@ -228,6 +228,23 @@ public sealed class PipelineApiTests(DurableTestHost durable) : IClassFixture<Du
     }
 
     [Fact]
+    public async Task AMalformedManifestIsListedAsUnreadableAndTheOtherModelsStillList()
+    {
+        var store = new LocalFolderBlobStore(modelsRoot);
+        var api = new PipelineApi(durable.Orchestrations, store, new ModelRegistry(store, time), time, NullLogger<PipelineApi>.Instance);
+        await PublishManifestAsync(store, "v1", parent: null);
+        await store.CreateIfAbsentAsync(PipelineNames.ModelsContainer, $"broken/{ModelPackage.ManifestFileName}", BinaryData.FromString("{ \"version\": "));
+
+        ApiResult<ModelsView> listed = await api.ListModelsAsync();
+
+        Assert.Equal(200, listed.StatusCode);
+        Assert.Equal(["v1"], listed.Value!.Models.Select(m => m.Version));
+        UnreadableModelView unreadable = Assert.Single(listed.Value.Unreadable);
+        Assert.Equal("broken", unreadable.Version);
+        Assert.Contains("not valid JSON", unreadable.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RetrainNeedsADatasetWithImagesAndStartsOncePerMinute()
     {
         string dataset = Azurite.Unique("ds");

@@ -29,21 +29,24 @@ public sealed class ModelIntegrityTests(ITestOutputHelper output)
         IHost host = await WorkerHosts.StartAsync(WorkerHosts.Settings("integrity-worker"), account.Store, account.Queues);
         try
         {
-            // v2: v1's manifest under a new version, its weights with one bit flipped in the middle.
+            // v2: v1's manifest under a new version (sealed again, so only the weights are wrong), its weights with one
+            // bit flipped in the middle.
             ModelPackage v1 = TestModels.V1;
+            ModelManifest v2 = v1.Manifest with { Version = "v2" };
+            v2 = v2 with { ManifestSha256 = v2.ComputeManifestSha256() };
             byte[] weights = v1.WeightsBytes.ToArray();
             weights[weights.Length / 2] ^= 0x10;
             await account.Store.UploadAsync(PipelineNames.ModelsContainer, $"v2/{v1.Manifest.WeightsFile}", BinaryData.FromBytes(weights));
-            await account.Store.UploadAsync(PipelineNames.ModelsContainer, $"v2/{ModelPackage.ManifestFileName}", BinaryData.FromBytes((v1.Manifest with { Version = "v2" }).ToJson()));
+            await account.Store.UploadAsync(PipelineNames.ModelsContainer, $"v2/{ModelPackage.ManifestFileName}", BinaryData.FromBytes(v2.ToJson()));
             await new ModelRegistry(account.Store, TimeProvider.System).PromoteAsync("v2", "a damaged candidate");
 
             var models = host.Services.GetRequiredService<ModelHolder>();
             var registry = new ModelRegistry(account.Store, TimeProvider.System);
             await Assert.ThrowsAsync<ModelIntegrityException>(() => registry.LoadAsync("v2"));
 
-            // Several refresh intervals (1 s each) go by; the worker tries v2 each time and keeps v1.
+            // Several refresh intervals (1 s each) go by; the worker refused v2 once and keeps v1.
             await Task.Delay(TimeSpan.FromSeconds(3.5));
-            Assert.Equal("v2", models.RefusedVersion);
+            Assert.Equal("v2", models.FailedVersion);
             Assert.Equal("v1", models.CurrentVersion);
 
             var messages = Uploads.Chunks(batch, names, 10);

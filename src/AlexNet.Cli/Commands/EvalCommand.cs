@@ -35,7 +35,7 @@ public static class EvalCommand
             string dataPath = parse.GetValue(data)!;
             if (!Directory.Exists(dataPath))
                 throw new CliException($"no data folder {dataPath}", CliApplication.UsageError);
-            ModelPackage package = ModelPackage.LoadDirectory(modelPath);
+            ModelPackage package = LabelCommand.LoadModel(new DirectoryInfo(modelPath));
             ImageDataSet dataSet = await ImageDataSet.ListAsync(new FolderImageSource(dataPath), cancellationToken);
             if (dataSet.Items.Count == 0)
                 throw new CliException($"no images in {dataPath}");

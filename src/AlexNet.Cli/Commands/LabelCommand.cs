@@ -45,8 +45,7 @@ public static class LabelCommand
             string batch = parse.GetValue(batchId) ?? inputFolder.Name;
             ValidateBatch(batch);
 
-            ModelPackage package = LoadModel(parse.GetValue(model)!);
-            using var classifier = new Classifier(package, parse.GetValue(layout));
+            using var classifier = LoadClassifier(parse.GetValue(model)!, parse.GetValue(layout));
             var store = new LocalFolderBlobStore(parse.GetValue(output)!.FullName);
             var outcome = await LabelRun.RunAsync(classifier, store, new FolderImageSource(inputFolder.FullName), batch, options, parse.InvocationConfiguration.Output, cancellationToken);
 
@@ -60,11 +59,33 @@ public static class LabelCommand
         return command;
     }
 
+    /// <summary>A package folder named by <c>--model</c>; a missing, malformed or tampered one is a bad argument (exit 2).</summary>
     internal static ModelPackage LoadModel(DirectoryInfo folder)
     {
         if (!File.Exists(Path.Combine(folder.FullName, ModelPackage.ManifestFileName)))
             throw new CliException($"{folder.FullName} is not a model package (no {ModelPackage.ManifestFileName})", CliApplication.UsageError);
-        return ModelPackage.LoadDirectory(folder.FullName);
+        try
+        {
+            return ModelPackage.LoadDirectory(folder.FullName);
+        }
+        catch (Exception error) when (error is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new CliException($"model {folder.FullName} cannot be used: {error.Message}", CliApplication.UsageError);
+        }
+    }
+
+    /// <summary>The package's network, built from its weights file; weights that do not parse are a bad argument too.</summary>
+    internal static Classifier LoadClassifier(DirectoryInfo folder, AlexNetLayout? layout)
+    {
+        ModelPackage package = LoadModel(folder);
+        try
+        {
+            return new Classifier(package, layout);
+        }
+        catch (InvalidDataException error)
+        {
+            throw new CliException($"model {folder.FullName} cannot be used: {error.Message}", CliApplication.UsageError);
+        }
     }
 
     internal static int Positive(int value, string name) =>

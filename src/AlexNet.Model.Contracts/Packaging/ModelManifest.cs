@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AlexNet.Model.Network;
@@ -31,6 +32,26 @@ public sealed record FineTuneLineage
 public sealed record ModelManifest
 {
     public const int CurrentFormat = 1;
+
+    /// <summary>
+    /// The largest input side a manifest may declare. FC6's fan-in grows with the square of pool5's side: 512 gives
+    /// a 15x15 pool5 and about 257 million weights (1 GB in fp32), twice the paper's crop; 1024 would give 1 billion
+    /// (4 GB) before a single image is seen.
+    /// </summary>
+    public const int MaxInputSize = 512;
+
+    /// <summary>The largest base image side: crops come from it, and the labeling engine holds a batch of them.</summary>
+    public const int MaxBaseSize = 2 * MaxInputSize;
+
+    /// <summary>Ten times ImageNet's classes; fc8 stays under 170 MB.</summary>
+    public const int MaxClasses = 10_000;
+
+    public const int MaxClassNameLength = 128;
+
+    public const int MaxVersionLength = 64;
+
+    /// <summary>The largest <c>manifest.json</c> read: 10,000 class names of 128 characters fit with room to spare.</summary>
+    public const int MaxJsonBytes = 4 * 1024 * 1024;
 
     public int Format { get; init; } = CurrentFormat;
     public required string Version { get; init; }
@@ -68,6 +89,17 @@ public sealed record ModelManifest
     public string? CodeVersion { get; init; }
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>
+    /// SHA-256 over every field that steers labeling or records lineage (<see cref="ComputeManifestSha256"/>), and so,
+    /// through <see cref="WeightsSha256"/>, over the weights too: renamed, reordered or swapped classes, another input
+    /// size or mean no longer load. Null in packages written before it was added: those load, and their loaders warn.
+    /// </summary>
+    public string? ManifestSha256 { get; init; }
+
+    /// <summary>Whether the manifest carries <see cref="ManifestSha256"/> (packages written before it do not).</summary>
+    [JsonIgnore]
+    public bool IsSealed => ManifestSha256 is not null;
+
     public AlexNetOptions NetworkOptions(AlexNetLayout? layout = null) => new()
     {
         Classes = Classes.Count,
@@ -75,30 +107,96 @@ public sealed record ModelManifest
         Layout = layout ?? Layout,
     };
 
+    /// <summary>Refuses a manifest with any field out of its bounds; every message names the field.</summary>
     public void Validate()
     {
         if (Format != CurrentFormat)
             throw new InvalidDataException($"manifest format {Format} is not supported (expected {CurrentFormat})");
-        if (string.IsNullOrWhiteSpace(Version))
-            throw new InvalidDataException("manifest has no version");
-        if (Classes is null || Classes.Count < 2)
-            throw new InvalidDataException("manifest needs at least 2 classes");
-        if (InputSize < AlexNetOptions.MinInputSize || BaseSize < InputSize)
-            throw new InvalidDataException($"manifest input size {InputSize} / base size {BaseSize} are inconsistent");
-        if (Mean is not { Length: 3 })
-            throw new InvalidDataException("manifest mean must have 3 channels");
-        if (Std is not null && (Std.Length != 3 || Std.Any(s => !float.IsFinite(s) || s <= 0)))
-            throw new InvalidDataException("manifest std must have 3 positive channels");
-        if (string.IsNullOrWhiteSpace(WeightsSha256))
-            throw new InvalidDataException("manifest has no weights SHA-256");
-        if (FineTunedFrom is not null && (string.IsNullOrWhiteSpace(FineTunedFrom.Version) || string.IsNullOrWhiteSpace(FineTunedFrom.WeightsSha256)))
+        if (!IsValidVersion(Version))
+            throw new InvalidDataException($"manifest version must be 1-{MaxVersionLength} letters, digits, '-', '_' or '.'");
+        if (ParentVersion is not null && !IsValidVersion(ParentVersion))
+            throw new InvalidDataException("manifest parentVersion is not a valid version");
+        ValidateClasses(Classes);
+        if (InputSize is < AlexNetOptions.MinInputSize or > MaxInputSize)
+            throw new InvalidDataException($"manifest input size {InputSize} is outside {AlexNetOptions.MinInputSize}-{MaxInputSize}");
+        if (BaseSize < InputSize || BaseSize > MaxBaseSize)
+            throw new InvalidDataException($"manifest base size {BaseSize} must be between the input size {InputSize} and {MaxBaseSize}");
+        if (!Enum.IsDefined(Layout))
+            throw new InvalidDataException($"manifest layout {(int)Layout} is unknown");
+        if (Mean is not { Length: 3 } || Mean.Any(m => !float.IsFinite(m) || m is < 0 or > 255))
+            throw new InvalidDataException("manifest mean must have 3 channels in 0-255");
+        if (Std is not null && (Std.Length != 3 || Std.Any(s => !float.IsFinite(s) || s is <= 0 or > 255)))
+            throw new InvalidDataException("manifest std must have 3 channels in (0, 255]");
+        if (Pca is not null && (Pca.EigenValues is not { Length: 3 } || Pca.EigenVectors is not { Length: 3 }
+            || Pca.EigenVectors.Any(v => v is not { Length: 3 }) || Pca.EigenValues.Concat(Pca.EigenVectors.SelectMany(v => v)).Any(x => !float.IsFinite(x))))
+            throw new InvalidDataException("manifest pca must hold 3 finite eigenvalues and 3 finite eigenvectors of 3");
+        if (!IsPlainFileName(WeightsFile))
+            throw new InvalidDataException($"manifest weightsFile must be a plain file name in the package folder, not '{WeightsFile}'");
+        if (WeightsSha256 is null || WeightsSha256.Length != 64 || !WeightsSha256.All(char.IsAsciiHexDigit))
+            throw new InvalidDataException("manifest weightsSha256 must be 64 hex digits");
+        if (WeightsBytes < 0)
+            throw new InvalidDataException("manifest weightsBytes is negative");
+        if (ManifestSha256 is not null && (ManifestSha256.Length != 64 || !ManifestSha256.All(char.IsAsciiHexDigit)))
+            throw new InvalidDataException("manifest manifestSha256 must be 64 hex digits");
+        if (FineTunedFrom is not null && (!IsValidVersion(FineTunedFrom.Version) || string.IsNullOrWhiteSpace(FineTunedFrom.WeightsSha256)))
             throw new InvalidDataException("manifest's fineTunedFrom needs the parent's version and weights SHA-256");
+        if (Metrics is null || Metrics.Count > 256 || Metrics.Keys.Any(k => k.Length is 0 or > 64))
+            throw new InvalidDataException("manifest metrics must be at most 256 entries with names of 1-64 characters");
+    }
+
+    /// <summary>Refuses a manifest whose <see cref="ManifestSha256"/> is not the hash of its fields (a hand edit, a bit flip).</summary>
+    public void VerifySeal()
+    {
+        if (ManifestSha256 is { } recorded && !string.Equals(recorded, ComputeManifestSha256(), StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ModelIntegrityException(
+                $"model {Version}: manifest SHA-256 is {ComputeManifestSha256()}, the manifest says {recorded}; it was changed after packaging, refusing to load");
+        }
+    }
+
+    /// <summary>
+    /// SHA-256 of the canonical JSON of the sealed fields: format, version, lineage, classes in order, geometry,
+    /// layout, mean, std, PCA, weights file, SHA-256 and size, training-data fingerprint. Not the descriptive ones
+    /// (creation time, code version, metrics). An explicit list, so a field added later does not change old hashes.
+    /// </summary>
+    public string ComputeManifestSha256()
+    {
+        var sealedFields = new SealedManifestFields(
+            Format, Version, ParentVersion, FineTunedFrom, Classes, InputSize, BaseSize, Layout, Mean, Std, Pca,
+            WeightsFile, WeightsSha256.ToLowerInvariant(), WeightsBytes, TrainingDataFingerprint);
+        return Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(sealedFields, SealedManifestJsonContext.Default.SealedManifestFields)));
+    }
+
+    /// <summary>1-64 letters, digits, '-', '_' or '.', and not "." or "..": safe as a folder and blob name.</summary>
+    public static bool IsValidVersion(string? version) =>
+        !string.IsNullOrEmpty(version) && version.Length <= MaxVersionLength && version is not ("." or "..")
+        && version.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    /// <summary>A name in the package folder itself: no separator, no drive, not "." or "..", no device path.</summary>
+    public static bool IsPlainFileName(string? name) =>
+        !string.IsNullOrEmpty(name) && name.Length <= 64 && name is not ("." or "..")
+        && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    private static void ValidateClasses(IReadOnlyList<string>? classes)
+    {
+        if (classes is null || classes.Count is < 2 or > MaxClasses)
+            throw new InvalidDataException($"manifest needs 2-{MaxClasses} classes");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string name in classes)
+        {
+            if (string.IsNullOrWhiteSpace(name) || name.Length > MaxClassNameLength || name.Trim().Length != name.Length || name.Any(char.IsControl))
+                throw new InvalidDataException($"manifest class names must be 1-{MaxClassNameLength} characters without control characters or surrounding spaces");
+            if (!seen.Add(name))
+                throw new InvalidDataException($"manifest lists class '{name}' twice");
+        }
     }
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, ModelJsonContext.Default.ModelManifest);
 
     public static ModelManifest FromJson(ReadOnlySpan<byte> json)
     {
+        if (json.Length > MaxJsonBytes)
+            throw new InvalidDataException($"manifest is {json.Length} bytes, more than {MaxJsonBytes}");
         ModelManifest manifest;
         try
         {
@@ -114,8 +212,34 @@ public sealed record ModelManifest
     }
 }
 
-/// <summary>Points at the promoted model version (<c>models/current.json</c>).</summary>
-public sealed record CurrentModelPointer(string Version, string? Previous, DateTimeOffset PromotedAt, string? Reason);
+/// <summary>The fields <see cref="ModelManifest.ManifestSha256"/> covers, in a fixed order.</summary>
+internal sealed record SealedManifestFields(
+    int Format,
+    string Version,
+    string? ParentVersion,
+    FineTuneLineage? FineTunedFrom,
+    IReadOnlyList<string> Classes,
+    int InputSize,
+    int BaseSize,
+    AlexNetLayout Layout,
+    float[] Mean,
+    float[]? Std,
+    PcaBasis? Pca,
+    string WeightsFile,
+    string WeightsSha256,
+    long WeightsBytes,
+    string? TrainingDataFingerprint);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = false, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(SealedManifestFields))]
+internal sealed partial class SealedManifestJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// Points at the promoted model version (<c>models/current.json</c>) and pins that version's
+/// <see cref="ModelManifest.ManifestSha256"/> as it was when promoted (null for a package without one, and in pointers
+/// written before the pin): a version folder rewritten afterwards, hashes and all, no longer loads as current.
+/// </summary>
+public sealed record CurrentModelPointer(string Version, string? Previous, DateTimeOffset PromotedAt, string? Reason, string? ManifestSha256 = null);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(ModelManifest))]

@@ -62,13 +62,17 @@ public static class WeightsFormat
                 var shape = new long[rank];
                 long elements = 1;
                 for (int d = 0; d < rank; d++)
-                {
                     shape[d] = BinaryPrimitives.ReadInt64LittleEndian(Slice(bytes, ref offset, 8));
-                    if (shape[d] < 0 || shape[d] > int.MaxValue)
-                        throw new InvalidDataException($"'{name}' has an invalid dimension {shape[d]}");
-                    elements = checked(elements * shape[d]);
+                // Every dimension and the running product are held to the bytes still unread, so a declared shape can
+                // neither overflow nor ask for more memory than the file itself holds.
+                long available = (bytes.Length - offset) / sizeof(float);
+                foreach (long dimension in shape)
+                {
+                    if (dimension < 0 || dimension > available || (dimension > 0 && elements > available / dimension))
+                        throw new InvalidDataException($"'{name}' declares shape [{string.Join(", ", shape)}], more than the {bytes.Length - offset} bytes left: the weights file is truncated or corrupt");
+                    elements *= dimension;
                 }
-                ReadOnlySpan<byte> data = Slice(bytes, ref offset, checked((int)(elements * sizeof(float))));
+                ReadOnlySpan<byte> data = Slice(bytes, ref offset, (int)(elements * sizeof(float)));
                 float[] values = MemoryMarshal.Cast<byte, float>(data).ToArray();
                 weights.Add(name, torch.tensor(values, shape));
             }

@@ -61,14 +61,17 @@ public sealed class ModelLease(LoadedModel model) : IDisposable
 
 /// <summary>
 /// Holds the promoted model on the worker's devices and swaps in a newly promoted one when asked
-/// (<see cref="RefreshAsync"/>, which the label loop calls between batches). A version that fails to load (bad
-/// SHA-256, missing weights) is logged and the current model kept.
+/// (<see cref="RefreshAsync"/>, which the label loop calls between batches). A version that fails to load is logged
+/// once and the current model kept. One that is refused for what it is (bad SHA-256, a manifest out of bounds or in
+/// another version's folder) is not tried again while the pointer names it; one that failed otherwise (storage
+/// unreachable, weights not there yet) is retried each poll.
 /// </summary>
 public sealed partial class ModelHolder(ModelRegistry registry, DevicePlacement placement, TimeProvider time, ILogger<ModelHolder> logger) : IDisposable
 {
     private readonly Lock gate = new();
     private LoadedModel? current;
     private string? failedVersion;
+    private string? refusedVersion;
     private bool disposed;
 
     public DevicePlacement Placement => placement;
@@ -86,8 +89,11 @@ public sealed partial class ModelHolder(ModelRegistry registry, DevicePlacement 
 
     public string? CurrentVersion => Current?.Version;
 
-    /// <summary>The promoted version that failed to load (and is retried each refresh), or null when the last load worked.</summary>
-    public string? RefusedVersion
+    /// <summary>
+    /// The promoted version that failed to load, or null when the last load worked: retried each refresh, or, when its
+    /// package was refused for what it holds, not again while the pointer names it.
+    /// </summary>
+    public string? FailedVersion
     {
         get
         {
@@ -125,7 +131,8 @@ public sealed partial class ModelHolder(ModelRegistry registry, DevicePlacement 
 
     /// <summary>
     /// Reads <c>models/current.json</c>; when it names a version other than the loaded one (a promotion or a
-    /// rollback), loads that version (SHA-256 checked) onto the devices and makes it current. True if it swapped.
+    /// rollback), loads that version (SHA-256 checked, its manifest the one pinned at promotion) onto the devices and
+    /// makes it current. True if it swapped.
     /// </summary>
     public async Task<bool> RefreshAsync(CancellationToken cancellationToken = default)
     {
@@ -135,10 +142,12 @@ public sealed partial class ModelHolder(ModelRegistry registry, DevicePlacement 
             CurrentModelPointer? pointer = await registry.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
             wanted = pointer?.Version;
             string? loaded = CurrentVersion;
-            if (wanted is null || wanted == loaded)
+            if (pointer is null || wanted == loaded || wanted == refusedVersion)
                 return false;
 
-            ModelPackage package = await registry.LoadAsync(wanted, cancellationToken).ConfigureAwait(false);
+            ModelPackage package = await registry.LoadPinnedAsync(pointer, cancellationToken).ConfigureAwait(false);
+            if (!package.Manifest.IsSealed)
+                LogModelUnsealed(logger, pointer.Version);
             long started = time.GetTimestamp();
             var classifier = new Classifier(package, placement.Layout, placement.TorchDevices());
             var model = new LoadedModel(classifier);
@@ -155,7 +164,7 @@ public sealed partial class ModelHolder(ModelRegistry registry, DevicePlacement 
                 failedVersion = null;
             }
             previous?.Release();
-            LogModelLoaded(logger, wanted, placement.ToString(), loaded ?? "none", time.GetElapsedTime(started).TotalSeconds);
+            LogModelLoaded(logger, pointer.Version, placement.ToString(), loaded ?? "none", time.GetElapsedTime(started).TotalSeconds);
             return true;
         }
         catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -165,6 +174,8 @@ public sealed partial class ModelHolder(ModelRegistry registry, DevicePlacement 
                 LogModelLoadFailed(logger, error, wanted ?? "(current.json unreadable)", CurrentVersion ?? "none");
             lock (gate)
                 failedVersion = wanted;
+            if (error is ModelIntegrityException or InvalidDataException)
+                refusedVersion = wanted;
             return false;
         }
     }
@@ -188,6 +199,9 @@ public sealed partial class ModelHolder(ModelRegistry registry, DevicePlacement 
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Model {Version} could not be loaded; keeping {Current}")]
     private static partial void LogModelLoadFailed(ILogger logger, Exception error, string version, string current);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Version} has no manifest SHA-256 (packaged before it was recorded): its weights are checked, its manifest fields are not")]
+    private static partial void LogModelUnsealed(ILogger logger, string version);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No model is promoted yet (models/current.json); waited {Seconds:F0} s, looking again in {Interval:F0} s")]
     private static partial void LogWaitingForModel(ILogger logger, double seconds, double interval);

@@ -219,7 +219,7 @@ public sealed partial class TrainJobProcessor
 
         // The job's fingerprint is the snapshot the orchestration decided on; it is what the next retrain compares with.
         ModelManifest manifest = trained.Manifest with { ParentVersion = parent, TrainingDataFingerprint = job.TrainingFingerprint };
-        ModelPackage candidate = ModelPackage.Load(manifest.ToJson(), trained.WeightsBytes.ToArray());
+        ModelPackage candidate = ModelPackage.FromWeights(manifest, trained.WeightsBytes.ToArray());
         await registry.PublishAsync(candidate, cancellationToken).ConfigureAwait(false);
         await UploadRunFilesAsync(job.JobId, runFolder, cancellationToken).ConfigureAwait(false);
 

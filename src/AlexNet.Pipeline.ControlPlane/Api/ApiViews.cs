@@ -45,10 +45,14 @@ public sealed record ModelView(
     string WeightsSha256,
     string? TrainingDataFingerprint,
     IReadOnlyDictionary<string, double> Metrics,
-    bool IsCurrent);
+    bool IsCurrent,
+    string? ManifestSha256);
 
-/// <summary>The published versions, newest first, and the pointer <c>models/current.json</c>.</summary>
-public sealed record ModelsView(CurrentModelPointer? Current, IReadOnlyList<ModelView> Models);
+/// <summary>A folder under <c>models/</c> whose manifest is not valid, and why; it cannot be promoted or loaded.</summary>
+public sealed record UnreadableModelView(string Version, string Reason);
+
+/// <summary>The published versions, newest first, the pointer <c>models/current.json</c>, and folders whose manifest is not valid.</summary>
+public sealed record ModelsView(CurrentModelPointer? Current, IReadOnlyList<ModelView> Models, IReadOnlyList<UnreadableModelView> Unreadable);
 
 public sealed record RetrainStarted(string Dataset, string InstanceId, RetrainInput Input);
 

@@ -137,8 +137,14 @@ public sealed partial class PipelineApi(
     {
         CurrentModelPointer? current = await models.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
         var list = new List<ModelView>();
-        await foreach (ModelManifest manifest in models.ListAsync(cancellationToken).ConfigureAwait(false))
+        var unreadable = new List<UnreadableModelView>();
+        await foreach (ModelListing listing in models.ListAsync(cancellationToken).ConfigureAwait(false))
         {
+            if (listing.Manifest is not { } manifest)
+            {
+                unreadable.Add(new UnreadableModelView(listing.Version, listing.Problem ?? "unreadable"));
+                continue;
+            }
             list.Add(new ModelView(
                 manifest.Version,
                 manifest.ParentVersion,
@@ -149,10 +155,14 @@ public sealed partial class PipelineApi(
                 manifest.WeightsSha256,
                 manifest.TrainingDataFingerprint,
                 manifest.Metrics,
-                manifest.Version == current?.Version));
+                manifest.Version == current?.Version,
+                manifest.ManifestSha256));
         }
 
-        return ApiResult.Ok(new ModelsView(current, [.. list.OrderByDescending(m => m.CreatedAt).ThenBy(m => m.Version, StringComparer.Ordinal)]));
+        return ApiResult.Ok(new ModelsView(
+            current,
+            [.. list.OrderByDescending(m => m.CreatedAt).ThenBy(m => m.Version, StringComparer.Ordinal)],
+            [.. unreadable.OrderBy(m => m.Version, StringComparer.Ordinal)]));
     }
 
     /// <summary>Makes a published version current: 404 for an unknown version, 409 when the pointer changed meanwhile.</summary>

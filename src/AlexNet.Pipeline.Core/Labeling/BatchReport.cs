@@ -110,8 +110,17 @@ public sealed class BatchReport(IBlobStore store, TimeProvider time)
         return Encoding.UTF8.GetBytes(csv.ToString());
     }
 
-    private static string Field(string value) =>
-        value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
+    /// <summary>
+    /// One CSV cell. A value a spreadsheet would run as a formula (starting with =, +, -, @, tab or carriage return: a
+    /// class named <c>=HYPERLINK(...)</c>, an upload named <c>@cmd.png</c>) gets a leading apostrophe, so it is shown as
+    /// text; a value with a comma, quote or line break is quoted.
+    /// </summary>
+    internal static string Field(string value)
+    {
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+            value = "'" + value;
+        return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
+    }
 
     private static Dictionary<string, int> Count(IEnumerable<string> values) =>
         values.GroupBy(v => v, StringComparer.Ordinal).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)

@@ -9,6 +9,9 @@ namespace AlexNet.Pipeline.Models;
 /// <summary>Raised when promotion or rollback is impossible (no such version, nothing to roll back to).</summary>
 public sealed class ModelRegistryException(string message) : InvalidOperationException(message);
 
+/// <summary>One entry of <see cref="ModelRegistry.ListAsync"/>: a readable manifest, or the folder and why it is unreadable.</summary>
+public sealed record ModelListing(string Version, ModelManifest? Manifest, string? Problem);
+
 /// <summary>
 /// Model packages in the <c>models</c> container: <c>models/&lt;version&gt;/manifest.json</c> and
 /// <c>weights.bin</c>, and <c>models/current.json</c> naming the promoted version and the one before it.
@@ -40,23 +43,60 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider time)
         }
     }
 
-    /// <summary>Downloads a version and checks its weights against the manifest's SHA-256.</summary>
+    /// <summary>
+    /// Downloads a version and checks it: the manifest's bounds, its version against its folder, its own SHA-256, the
+    /// weights' size (from the blob's properties, before downloading them) and their SHA-256.
+    /// </summary>
     public async Task<ModelPackage> LoadAsync(string version, CancellationToken cancellationToken = default)
     {
         ValidateVersion(version);
         BlobDownload manifest = await store.DownloadAsync(Container, $"{version}/{ModelPackage.ManifestFileName}", cancellationToken).ConfigureAwait(false)
             ?? throw new ModelRegistryException($"model version {version} does not exist");
-        ModelManifest parsed = ModelManifest.FromJson(manifest.Content.ToMemory().Span);
-        BlobDownload weights = await store.DownloadAsync(Container, $"{version}/{parsed.WeightsFile}", cancellationToken).ConfigureAwait(false)
+        ModelManifest parsed = ParseManifest(version, manifest);
+        string weightsName = $"{version}/{parsed.WeightsFile}";
+        BlobEntry entry = await store.GetEntryAsync(Container, weightsName, cancellationToken).ConfigureAwait(false)
+            ?? throw new ModelRegistryException($"model version {version} has no {parsed.WeightsFile}");
+        ModelPackage.CheckWeightsSize(parsed, entry.Size);
+        BlobDownload weights = await store.DownloadAsync(Container, weightsName, cancellationToken).ConfigureAwait(false)
             ?? throw new ModelRegistryException($"model version {version} has no {parsed.WeightsFile}");
         return ModelPackage.Load(manifest.Content.ToMemory().Span, weights.Content.ToArray());
     }
 
+    /// <summary>
+    /// The version a pointer names, loaded as <see cref="LoadAsync"/> loads it, and refused if its manifest is not the
+    /// one the pointer pinned at promotion: whoever can write version folders cannot swap the promoted model.
+    /// </summary>
+    public async Task<ModelPackage> LoadPinnedAsync(CurrentModelPointer pointer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pointer);
+        ModelPackage package = await LoadAsync(pointer.Version, cancellationToken).ConfigureAwait(false);
+        if (pointer.ManifestSha256 is { } pinned && !string.Equals(pinned, package.Manifest.ManifestSha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ModelIntegrityException(
+                $"model {pointer.Version}: manifest SHA-256 is {package.Manifest.ManifestSha256 ?? "absent"}, promoted as {pinned}; the version was rewritten after promotion, refusing it");
+        }
+        return package;
+    }
+
+    /// <summary>A version's manifest, checked as <see cref="LoadAsync"/> checks it; null when the version does not exist.</summary>
     public async Task<ModelManifest?> GetManifestAsync(string version, CancellationToken cancellationToken = default)
     {
         ValidateVersion(version);
         BlobDownload? manifest = await store.DownloadAsync(Container, $"{version}/{ModelPackage.ManifestFileName}", cancellationToken).ConfigureAwait(false);
-        return manifest is null ? null : ModelManifest.FromJson(manifest.Content.ToMemory().Span);
+        return manifest is null ? null : ParseManifest(version, manifest);
+    }
+
+    /// <summary>
+    /// Parses a manifest and refuses one that names another version than its folder (it would be loaded again and again
+    /// by anyone comparing versions) or whose own SHA-256 does not match.
+    /// </summary>
+    private static ModelManifest ParseManifest(string folder, BlobDownload download)
+    {
+        ModelManifest manifest = ModelManifest.FromJson(download.Content.ToMemory().Span);
+        if (!string.Equals(manifest.Version, folder, StringComparison.Ordinal))
+            throw new ModelIntegrityException($"models/{folder}/{ModelPackage.ManifestFileName} names version {manifest.Version}; a version lives in its own folder, refusing it");
+        manifest.VerifySeal();
+        return manifest;
     }
 
     public async Task<CurrentModelPointer?> GetCurrentAsync(CancellationToken cancellationToken = default) =>
@@ -66,30 +106,64 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider time)
     public async Task<ModelPackage?> LoadCurrentAsync(CancellationToken cancellationToken = default)
     {
         CurrentModelPointer? current = await GetCurrentAsync(cancellationToken).ConfigureAwait(false);
-        return current is null ? null : await LoadAsync(current.Version, cancellationToken).ConfigureAwait(false);
+        return current is null ? null : await LoadPinnedAsync(current, cancellationToken).ConfigureAwait(false);
     }
 
-    public async IAsyncEnumerable<ModelManifest> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Every published version's manifest, checked as <see cref="GetManifestAsync"/> checks it. A manifest that is not
+    /// valid is listed with its problem instead of ending the listing: one bad upload must not hide the others.
+    /// </summary>
+    public async IAsyncEnumerable<ModelListing> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await foreach (BlobEntry entry in store.ListAsync(Container, null, cancellationToken).ConfigureAwait(false))
         {
             if (!entry.Name.EndsWith("/" + ModelPackage.ManifestFileName, StringComparison.Ordinal))
                 continue;
+            string folder = entry.Name[..^(ModelPackage.ManifestFileName.Length + 1)];
+            if (!ModelManifest.IsValidVersion(folder))
+            {
+                yield return new ModelListing(folder, null, $"'{folder}' is not a valid version folder");
+                continue;
+            }
+            if (entry.Size > ModelManifest.MaxJsonBytes)
+            {
+                yield return new ModelListing(folder, null, $"manifest is {entry.Size} bytes, more than {ModelManifest.MaxJsonBytes}");
+                continue;
+            }
             BlobDownload? download = await store.DownloadAsync(Container, entry.Name, cancellationToken).ConfigureAwait(false);
-            if (download is not null)
-                yield return ModelManifest.FromJson(download.Content.ToMemory().Span);
+            if (download is null)
+                continue;
+            ModelListing listing;
+            try
+            {
+                listing = new ModelListing(folder, ParseManifest(folder, download), null);
+            }
+            catch (Exception error) when (error is InvalidDataException or ModelIntegrityException)
+            {
+                listing = new ModelListing(folder, null, error.Message);
+            }
+            yield return listing;
         }
     }
 
     /// <summary>Makes a published version current; the version it replaces becomes the rollback target.</summary>
     public async Task<CurrentModelPointer> PromoteAsync(string version, string reason, CancellationToken cancellationToken = default)
     {
-        if (await GetManifestAsync(version, cancellationToken).ConfigureAwait(false) is null)
+        ModelManifest? manifest;
+        try
+        {
+            manifest = await GetManifestAsync(version, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is InvalidDataException or ModelIntegrityException)
+        {
+            throw new ModelRegistryException($"model version {version} cannot be promoted: {error.Message}");
+        }
+        if (manifest is null)
             throw new ModelRegistryException($"model version {version} does not exist");
         var existing = await ReadPointerAsync(cancellationToken).ConfigureAwait(false);
         if (existing?.Pointer.Version == version)
             return existing.Value.Pointer;
-        var pointer = new CurrentModelPointer(version, existing?.Pointer.Version, time.GetUtcNow(), reason);
+        var pointer = new CurrentModelPointer(version, existing?.Pointer.Version, time.GetUtcNow(), reason, manifest.ManifestSha256);
         await WritePointerAsync(pointer, existing?.ETag, cancellationToken).ConfigureAwait(false);
         return pointer;
     }
@@ -101,7 +175,16 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider time)
             ?? throw new ModelRegistryException("no model is current; nothing to roll back");
         string previous = existing.Pointer.Previous
             ?? throw new ModelRegistryException($"model {existing.Pointer.Version} has no previous version to roll back to");
-        var pointer = new CurrentModelPointer(previous, existing.Pointer.Version, time.GetUtcNow(), reason);
+        ModelManifest? manifest;
+        try
+        {
+            manifest = await GetManifestAsync(previous, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is InvalidDataException or ModelIntegrityException)
+        {
+            throw new ModelRegistryException($"cannot roll back to model version {previous}: {error.Message}");
+        }
+        var pointer = new CurrentModelPointer(previous, existing.Pointer.Version, time.GetUtcNow(), reason, manifest?.ManifestSha256);
         await WritePointerAsync(pointer, existing.ETag, cancellationToken).ConfigureAwait(false);
         return pointer;
     }

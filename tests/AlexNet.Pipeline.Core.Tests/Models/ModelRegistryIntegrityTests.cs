@@ -1,0 +1,135 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using AlexNet.Model.Network;
+using AlexNet.Model.Packaging;
+using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Models;
+using AlexNet.Pipeline.Storage;
+using AlexNet.Pipeline.Tests.Labeling;
+using AlexNet.Pipeline.Worker;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AlexNet.Pipeline.Tests.Models;
+
+/// <summary>What the registry and the worker's model holder do with model folders someone wrote by hand.</summary>
+public sealed class ModelRegistryIntegrityTests : IDisposable
+{
+    private readonly string root = Path.Combine(Path.GetTempPath(), $"alexnet-registry-{Guid.NewGuid():N}");
+
+    [Fact]
+    public async Task AManifestInAnotherVersionsFolderIsRefused()
+    {
+        var store = new LocalFolderBlobStore(root);
+        var registry = new ModelRegistry(store, TimeProvider.System);
+        ModelPackage v1 = LabelingFixture.Package("v1");
+        await registry.PublishAsync(v1);
+        await CopyAsVersionAsync(store, v1, "v2");
+
+        await Assert.ThrowsAsync<ModelIntegrityException>(() => registry.LoadAsync("v2"));
+    }
+
+    [Fact]
+    public async Task AMalformedManifestDoesNotEndTheListing()
+    {
+        var store = new LocalFolderBlobStore(root);
+        var registry = new ModelRegistry(store, TimeProvider.System);
+        await registry.PublishAsync(LabelingFixture.Package("v1"));
+        await store.UploadAsync(PipelineNames.ModelsContainer, $"broken/{ModelPackage.ManifestFileName}", BinaryData.FromString("{ not json"));
+        await CopyAsVersionAsync(store, LabelingFixture.Package("v1"), "v3");
+
+        var listed = await registry.ListAsync().ToListAsync();
+
+        Assert.Equal(["broken", "v1", "v3"], listed.Select(l => l.Version).Order(StringComparer.Ordinal));
+        Assert.Equal("v1", Assert.Single(listed, l => l.Manifest is not null).Manifest!.Version);
+        Assert.Contains("not valid JSON", listed.Single(l => l.Version == "broken").Problem, StringComparison.Ordinal);
+        Assert.Contains("names version v1", listed.Single(l => l.Version == "v3").Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task APromotedVersionWhoseManifestNamesAnotherIsRefusedOnceNotReloadedEveryPoll()
+    {
+        var store = new CountingStore(new LocalFolderBlobStore(root));
+        var registry = new ModelRegistry(store, TimeProvider.System);
+        ModelPackage v1 = LabelingFixture.Package("v1");
+        await registry.PublishAsync(v1);
+        await CopyAsVersionAsync(store, v1, "v2");
+        // Written as a hand edit would write it: the registry itself no longer promotes such a folder.
+        var pointer = new CurrentModelPointer("v2", null, DateTimeOffset.UnixEpoch, "by hand");
+        await store.UploadAsync(PipelineNames.ModelsContainer, PipelineNames.CurrentModelBlob,
+            BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(pointer, ModelJsonContext.Default.CurrentModelPointer)));
+        using var holder = new ModelHolder(registry, new DevicePlacement(AlexNetLayout.Grouped, ["cpu"]), TimeProvider.System, NullLogger<ModelHolder>.Instance);
+
+        for (int poll = 0; poll < 5; poll++)
+            await holder.RefreshAsync();
+
+        Assert.Null(holder.CurrentVersion);
+        Assert.Equal(1, store.Downloads($"v2/{ModelPackage.ManifestFileName}"));
+        Assert.Equal(0, store.Downloads($"v2/{ModelPackage.WeightsFileName}"));
+    }
+
+    [Fact]
+    public async Task APromotedVersionRewrittenWithItsHashesRecomputedIsRefused()
+    {
+        var store = new LocalFolderBlobStore(root);
+        var registry = new ModelRegistry(store, TimeProvider.System);
+        ModelPackage v1 = LabelingFixture.Package("v1");
+        await registry.PublishAsync(v1);
+        await registry.PromoteAsync("v1", "test");
+        // Someone who can write version folders (the worker publishes candidates) swaps two classes and seals again.
+        ModelManifest swapped = v1.Manifest with { Classes = [v1.Manifest.Classes[1], v1.Manifest.Classes[0], .. v1.Manifest.Classes.Skip(2)] };
+        swapped = swapped with { ManifestSha256 = swapped.ComputeManifestSha256() };
+        await store.UploadAsync(PipelineNames.ModelsContainer, $"v1/{ModelPackage.ManifestFileName}", BinaryData.FromBytes(swapped.ToJson()));
+
+        var error = await Assert.ThrowsAsync<ModelIntegrityException>(() => registry.LoadCurrentAsync());
+
+        Assert.Contains("rewritten after promotion", error.Message, StringComparison.Ordinal);
+        Assert.Equal(swapped.Classes, (await registry.LoadAsync("v1")).Manifest.Classes);
+    }
+
+    /// <summary>A version folder holding another version's manifest and weights, byte for byte.</summary>
+    private static async Task CopyAsVersionAsync(IBlobStore store, ModelPackage package, string version)
+    {
+        await store.UploadAsync(PipelineNames.ModelsContainer, $"{version}/{ModelPackage.WeightsFileName}", BinaryData.FromBytes(package.WeightsBytes));
+        await store.UploadAsync(PipelineNames.ModelsContainer, $"{version}/{ModelPackage.ManifestFileName}", BinaryData.FromBytes(package.ManifestBytes));
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(root))
+            Directory.Delete(root, recursive: true);
+    }
+
+    private sealed class CountingStore(IBlobStore inner) : IBlobStore
+    {
+        private readonly ConcurrentDictionary<string, int> downloads = new();
+
+        public int Downloads(string name) => downloads.GetValueOrDefault(name);
+
+        public IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default) =>
+            inner.ListAsync(container, prefix, cancellationToken);
+
+        public Task<BlobEntry?> GetEntryAsync(string container, string name, CancellationToken cancellationToken = default) =>
+            inner.GetEntryAsync(container, name, cancellationToken);
+
+        public Task<BlobDownload?> DownloadAsync(string container, string name, CancellationToken cancellationToken = default)
+        {
+            downloads.AddOrUpdate(name, 1, (_, count) => count + 1);
+            return inner.DownloadAsync(container, name, cancellationToken);
+        }
+
+        public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
+            inner.CreateIfAbsentAsync(container, name, content, contentType, cancellationToken);
+
+        public Task<string> UploadAsync(string container, string name, BinaryData content, string? contentType = null, string? ifMatchETag = null, CancellationToken cancellationToken = default) =>
+            inner.UploadAsync(container, name, content, contentType, ifMatchETag, cancellationToken);
+
+        public Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken = default) =>
+            inner.DeleteAsync(container, name, cancellationToken);
+
+        public Task SetTagsAsync(string container, string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default) =>
+            inner.SetTagsAsync(container, name, tags, cancellationToken);
+
+        public IAsyncEnumerable<BlobEntry> FindByTagsAsync(string tagQuery, CancellationToken cancellationToken = default) =>
+            inner.FindByTagsAsync(tagQuery, cancellationToken);
+    }
+}
