@@ -168,9 +168,7 @@ public sealed record ModelManifest
     }
 
     /// <summary>1-64 letters, digits, '-', '_' or '.', and not "." or "..": safe as a folder and blob name.</summary>
-    public static bool IsValidVersion(string? version) =>
-        !string.IsNullOrEmpty(version) && version.Length <= MaxVersionLength && version is not ("." or "..")
-        && version.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+    public static bool IsValidVersion(string? version) => SafeId.IsValid(version, MaxVersionLength);
 
     /// <summary>A name in the package folder itself: no separator, no drive, not "." or "..", no device path.</summary>
     public static bool IsPlainFileName(string? name) =>

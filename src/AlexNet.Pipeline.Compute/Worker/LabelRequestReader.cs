@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AlexNet.Model;
 using AlexNet.Model.Inference;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Labeling;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AlexNet.Model;
 using AlexNet.Model.Data;
 using AlexNet.Model.Packaging;
 using AlexNet.Model.Training;

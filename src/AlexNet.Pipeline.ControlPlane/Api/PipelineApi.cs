@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using AlexNet.Model;
 using AlexNet.Model.Inference;
 using AlexNet.Model.Packaging;
 using AlexNet.Pipeline.Contracts;

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using AlexNet.Model;
 using AlexNet.Model.Packaging;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Storage;
@@ -211,8 +212,6 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider time)
         await store.UploadAsync(Container, PipelineNames.CurrentModelBlob, content, "application/json", expectedETag, cancellationToken).ConfigureAwait(false);
     }
 
-    public static void ValidateVersion(string version) => SafeId.Validate("model version", version, nameof(version), MaxVersionLength);
-
-    /// <summary>Model versions are <see cref="SafeId"/>s of at most 64 characters.</summary>
-    public const int MaxVersionLength = 64;
+    /// <summary>Model versions are <see cref="SafeId"/>s of at most <see cref="ModelManifest.MaxVersionLength"/> characters.</summary>
+    public static void ValidateVersion(string version) => SafeId.Validate("model version", version, nameof(version), ModelManifest.MaxVersionLength);
 }

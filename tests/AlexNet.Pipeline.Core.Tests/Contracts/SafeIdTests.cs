@@ -1,3 +1,4 @@
+using AlexNet.Model;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Labeling;
 using AlexNet.Pipeline.Models;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AlexNet.Model;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Labeling;
 

@@ -1,4 +1,4 @@
-namespace AlexNet.Pipeline.Contracts;
+namespace AlexNet.Model;
 
 /// <summary>
 /// The one rule for ids that become a blob path segment, an orchestration instance id or a message field (batch ids,
