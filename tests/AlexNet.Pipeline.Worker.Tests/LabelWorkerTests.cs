@@ -172,7 +172,8 @@ public sealed class LabelWorkerTests
         Assert.Equal(corrupt, rejected.Image.Path);
         Assert.False(string.IsNullOrWhiteSpace(rejected.Reason));
         ChunkDone marker = Assert.Single(await TestPipeline.MarkersAsync(store, batch));
-        Assert.Equal((4, 2, 1, 0), (marker.Images, marker.Labeled, marker.Rejected, marker.Failed));
+        // The swapped image is counted as gone (it was always 0 + 0 + 0: images went missing from the counts).
+        Assert.Equal((4, 2, 1, 1, 0), (marker.Images, marker.Labeled, marker.Rejected, marker.Vanished, marker.Failed));
     }
 
     [Fact]

@@ -401,7 +401,7 @@ public sealed partial class LabelQueueProcessor
         {
             var done = new ChunkDone(
                 request.Batch, request.Chunk, paths.Count, counts.Labeled, counts.AlreadyLabeled, counts.Rejected, 0, seconds,
-                modelVersion, options.WorkerName, time.GetUtcNow());
+                modelVersion, options.WorkerName, time.GetUtcNow(), counts.Vanished);
             try
             {
                 // Create-if-absent: a redelivered chunk keeps the marker of the run that finished it first.

@@ -84,6 +84,8 @@ public interface IOrchestrationClient
 /// <param name="Labeled">Images with a label record once the batch finished (from the records, not the chunks).</param>
 /// <param name="Resends">Chunks sent again because their completion marker did not appear in time.</param>
 /// <param name="SummaryBlob">Where <c>summary.json</c> is, as <c>container/name</c>.</param>
+/// <param name="Failed">Always 0: a chunk with a failed item is retried until it is done or the batch fails.</param>
+/// <param name="Vanished">Images deleted, or replaced since they were listed, before the worker read them (no record).</param>
 public sealed record BatchResult(
     string Batch,
     int Images,
@@ -95,7 +97,8 @@ public sealed record BatchResult(
     int Resends,
     double Seconds,
     double ImagesPerSecond,
-    string SummaryBlob);
+    string SummaryBlob,
+    int Vanished = 0);
 
 /// <summary>Progress of LabelBatch as its custom status: a few numbers, far below the 16 KB custom-status limit.</summary>
 /// <param name="Phase">listing, sending, labeling, reporting or done.</param>

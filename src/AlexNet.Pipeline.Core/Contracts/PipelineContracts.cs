@@ -89,7 +89,12 @@ public sealed record LabelRequest(
     public bool IsIngest => Chunk.StartsWith(IngestChunkPrefix, StringComparison.Ordinal);
 }
 
-/// <summary>Written by the worker once every image of a chunk has a durable record (label or rejection).</summary>
+/// <summary>
+/// Written by the worker once every image of a chunk has a durable record (label or rejection) or is gone: deleted,
+/// or replaced since it was queued (<paramref name="Vanished"/>; a replaced one is labeled through its own upload).
+/// </summary>
+/// <param name="Failed">Always 0 in markers this worker writes: a chunk with an item that failed is retried, not marked done. Kept for markers already written.</param>
+/// <remarks>Persisted (a blob read by the orchestration): fields are added as optional, never renamed.</remarks>
 public sealed record ChunkDone(
     string Batch,
     string Chunk,
@@ -101,7 +106,8 @@ public sealed record ChunkDone(
     double Seconds,
     string ModelVersion,
     string Worker,
-    DateTimeOffset CompletedAt);
+    DateTimeOffset CompletedAt,
+    int Vanished = 0);
 
 /// <summary>
 /// Work for the worker: train a candidate model on a training set snapshot, then score it and the current model

@@ -29,15 +29,16 @@ public sealed record SendChunksInput(string Batch, IReadOnlyList<int> Chunks, in
 public sealed record CheckChunksInput(string Batch, IReadOnlyList<int> Chunks);
 
 /// <summary>What the done markers of some chunks add up to.</summary>
-public sealed record ChunkTotals(int Images, int Labeled, int AlreadyLabeled, int Rejected, int Failed, double WorkerSeconds)
+/// <param name="Vanished">Images deleted, or replaced since they were queued, before the worker read them: no record.</param>
+public sealed record ChunkTotals(int Images, int Labeled, int AlreadyLabeled, int Rejected, int Failed, double WorkerSeconds, int Vanished = 0)
 {
     public static readonly ChunkTotals None = new(0, 0, 0, 0, 0, 0);
 
     public ChunkTotals Add(ChunkTotals other) => new(
         Images + other.Images, Labeled + other.Labeled, AlreadyLabeled + other.AlreadyLabeled,
-        Rejected + other.Rejected, Failed + other.Failed, WorkerSeconds + other.WorkerSeconds);
+        Rejected + other.Rejected, Failed + other.Failed, WorkerSeconds + other.WorkerSeconds, Vanished + other.Vanished);
 
-    public ChunkTotals Add(ChunkDone done) => Add(new ChunkTotals(done.Images, done.Labeled, done.AlreadyLabeled, done.Rejected, done.Failed, done.Seconds));
+    public ChunkTotals Add(ChunkDone done) => Add(new ChunkTotals(done.Images, done.Labeled, done.AlreadyLabeled, done.Rejected, done.Failed, done.Seconds, done.Vanished));
 }
 
 /// <summary>Which of the asked chunks have a done marker now, and what those markers say.</summary>

@@ -49,7 +49,7 @@ public sealed class LabelBatchOrchestration : TaskOrchestrator<LabelBatchInput, 
         context.SetCustomStatus(Progress("done", plan, new DoneChunkCount(plan.Chunks, plan.Images), context.CurrentUtcDateTime - fanOutStarted));
         OrchestrationLog.BatchDone(logger, input.Batch, plan.Images, report.Labeled, report.Rejected, resends, seconds);
         return new BatchResult(input.Batch, plan.Images, plan.Chunks, report.Labeled, report.Rejected, report.NeedsReview, totals.Failed,
-            resends, seconds, labelSeconds > 0 ? plan.Images / labelSeconds : 0, report.SummaryBlob);
+            resends, seconds, labelSeconds > 0 ? plan.Images / labelSeconds : 0, report.SummaryBlob, totals.Vanished);
     }
 
     private static async Task<ChunkGroupResult[]> RunGroupsAsync(
