@@ -127,8 +127,10 @@ public sealed class TrainCommandTests : IDisposable
     {
         var run = await CliRun.Of("eval", "--model", data.Path, "--data", data.Path);
 
-        Assert.Equal(1, run.ExitCode);
+        // A --model that is not a model package is a bad argument: one line, exit 2.
+        Assert.Equal(2, run.ExitCode);
         Assert.Contains("manifest.json", run.Error, StringComparison.Ordinal);
+        Assert.Single(run.Error.Trim().Split('\n'));
     }
 
     public void Dispose() => data.Dispose();

@@ -10,8 +10,10 @@ namespace AlexNet.Model.Tests.Training;
 /// <summary>
 /// Copying weights out (best-epoch bytes, checkpoints, packages) runs every epoch of every training run: the copies it
 /// hands back are the only tensors it may leave alive. Counted with the garbage collector held off, so a handle left to
-/// the finalizer shows up here instead of at random between two epochs of a training test.
+/// the finalizer shows up here instead of at random between two epochs of a training test. The count is the process's,
+/// so the class runs alone (<see cref="TensorAccounting"/>).
 /// </summary>
+[Collection(nameof(TensorAccounting))]
 public sealed class WeightCopyMemoryTests
 {
     [Theory]
