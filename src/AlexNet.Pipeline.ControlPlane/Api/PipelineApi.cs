@@ -329,8 +329,9 @@ public sealed partial class PipelineApi(
     private static string? IdError(string what, string? value, int maxLength) => SafeId.Error(what, value, maxLength);
 
     /// <summary>
-    /// A value the durable engine stored with its own serializer (PascalCase in Durable Functions by default, camelCase
-    /// in the local engine), read by property name whatever the case; null, with a warning, when it is not that shape.
+    /// A value the durable engine stored with its own serializer (PascalCase from the local engine and from Durable
+    /// Functions' default, camelCase from the app's), read by property name whatever the case; null, with a warning,
+    /// when it is not that shape.
     /// </summary>
     private T? ReadEngineJson<T>(string? json, JsonTypeInfo<T> type)
         where T : class
