@@ -171,9 +171,7 @@ public sealed record ModelManifest
     public static bool IsValidVersion(string? version) => SafeId.IsValid(version, MaxVersionLength);
 
     /// <summary>A name in the package folder itself: no separator, no drive, not "." or "..", no device path.</summary>
-    public static bool IsPlainFileName(string? name) =>
-        !string.IsNullOrEmpty(name) && name.Length <= 64 && name is not ("." or "..")
-        && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+    public static bool IsPlainFileName(string? name) => SafeId.IsValid(name, 64);
 
     private static void ValidateClasses(IReadOnlyList<string>? classes)
     {

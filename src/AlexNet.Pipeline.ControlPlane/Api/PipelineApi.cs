@@ -257,11 +257,11 @@ public sealed partial class PipelineApi(
     public static string RetrainInstanceId(string dataset, DateTimeOffset at) =>
         string.Create(CultureInfo.InvariantCulture, $"retrain-{dataset}-{at.UtcDateTime:yyyyMMdd-HHmm}");
 
-    public static string? BatchError(string? batch) => IdError("batch id", batch, 128);
+    public static string? BatchError(string? batch) => SafeId.Error("batch id", batch);
 
-    public static string? DatasetError(string? dataset) => IdError("dataset", dataset, 128);
+    public static string? DatasetError(string? dataset) => SafeId.Error("dataset", dataset);
 
-    public static string? VersionError(string? version) => IdError("model version", version, 64);
+    public static string? VersionError(string? version) => SafeId.Error("model version", version, ModelManifest.MaxVersionLength);
 
     /// <summary>A path under a batch folder: relative, no empty or dot segments, no control characters.</summary>
     public static string? PathError(string? path)
@@ -278,7 +278,7 @@ public sealed partial class PipelineApi(
     }
 
     /// <summary>The largest input side a retrain may ask for: at 512 one forward batch of 128 already needs gigabytes.</summary>
-    public const int MaxRetrainInputSize = 512;
+    public const int MaxRetrainInputSize = ModelManifest.MaxInputSize;
 
     internal static string? RetrainOptionsError(RetrainInput input)
     {
@@ -326,7 +326,6 @@ public sealed partial class PipelineApi(
     private static string? OutOfRange(string name, double value, double min, double max) =>
         value >= min && value <= max ? null : string.Create(CultureInfo.InvariantCulture, $"{name} must be between {min} and {max}, not {value}");
 
-    private static string? IdError(string what, string? value, int maxLength) => SafeId.Error(what, value, maxLength);
 
     /// <summary>
     /// A value the durable engine stored with its own serializer (PascalCase from the local engine and from Durable

@@ -150,15 +150,7 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider time)
     /// <summary>Makes a published version current; the version it replaces becomes the rollback target.</summary>
     public async Task<CurrentModelPointer> PromoteAsync(string version, string reason, CancellationToken cancellationToken = default)
     {
-        ModelManifest? manifest;
-        try
-        {
-            manifest = await GetManifestAsync(version, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception error) when (error is InvalidDataException or ModelIntegrityException)
-        {
-            throw new ModelRegistryException($"model version {version} cannot be promoted: {error.Message}");
-        }
+        ModelManifest? manifest = await ManifestToPointAtAsync(version, $"model version {version} cannot be promoted", cancellationToken).ConfigureAwait(false);
         if (manifest is null)
             throw new ModelRegistryException($"model version {version} does not exist");
         var existing = await ReadPointerAsync(cancellationToken).ConfigureAwait(false);
@@ -176,18 +168,23 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider time)
             ?? throw new ModelRegistryException("no model is current; nothing to roll back");
         string previous = existing.Pointer.Previous
             ?? throw new ModelRegistryException($"model {existing.Pointer.Version} has no previous version to roll back to");
-        ModelManifest? manifest;
-        try
-        {
-            manifest = await GetManifestAsync(previous, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception error) when (error is InvalidDataException or ModelIntegrityException)
-        {
-            throw new ModelRegistryException($"cannot roll back to model version {previous}: {error.Message}");
-        }
+        ModelManifest? manifest = await ManifestToPointAtAsync(previous, $"cannot roll back to model version {previous}", cancellationToken).ConfigureAwait(false);
         var pointer = new CurrentModelPointer(previous, existing.Pointer.Version, time.GetUtcNow(), reason, manifest?.ManifestSha256);
         await WritePointerAsync(pointer, existing.ETag, cancellationToken).ConfigureAwait(false);
         return pointer;
+    }
+
+    /// <summary>The manifest of a version current.json is about to name (null when absent); an invalid one is refused with <paramref name="refusal"/>.</summary>
+    private async Task<ModelManifest?> ManifestToPointAtAsync(string version, string refusal, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await GetManifestAsync(version, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is InvalidDataException or ModelIntegrityException)
+        {
+            throw new ModelRegistryException($"{refusal}: {error.Message}");
+        }
     }
 
     private async Task<(CurrentModelPointer Pointer, string ETag)?> ReadPointerAsync(CancellationToken cancellationToken)
