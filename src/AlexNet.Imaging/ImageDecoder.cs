@@ -23,6 +23,11 @@ public sealed class ImageDecoder(ImageLimits limits)
 
     private static readonly SKColorSpace Srgb = SKColorSpace.CreateSrgb();
 
+    private readonly DecodeMemoryGate memory = new((limits ?? ImageLimits.Default).MaxDecodeBytesInFlight);
+
+    /// <summary>The gate on full-size pixel buffers (for tests).</summary>
+    internal DecodeMemoryGate Memory => memory;
+
     public ImageDecoder()
         : this(ImageLimits.Default)
     {
@@ -82,22 +87,36 @@ public sealed class ImageDecoder(ImageLimits limits)
                 return ImageDecodeResult.Rejected(outOfBounds.Rejection!, header);
             }
 
+            // The decoded buffer (full size, or natively scaled for JPEG and WebP) is held to the decoder's budget of
+            // bytes in flight: Skia decodes PNG, GIF and BMP only whole (its PNG codec has no scanline decoder), so an
+            // 80-megapixel PNG needs 320 MB however small the file.
             var size = ChooseDecodeSize(codec, baseSize);
-            var result = Decode(codec, size, out var decoded);
-            if (result == SKCodecResult.InvalidScale && size != info.Size)
+            var lease = memory.Enter(BufferBytes(size));
+            try
             {
-                result = Decode(codec, info.Size, out decoded);
-            }
+                var result = Decode(codec, size, out var decoded);
+                if (result == SKCodecResult.InvalidScale && size != info.Size)
+                {
+                    lease.Dispose();
+                    lease = default;
+                    lease = memory.Enter(BufferBytes(info.Size));
+                    result = Decode(codec, info.Size, out decoded);
+                }
 
-            if (result != SKCodecResult.Success)
-            {
-                return Rejected(CodeFor(result), ReasonFor(result, name), header);
-            }
+                if (result != SKCodecResult.Success)
+                {
+                    return Rejected(CodeFor(result), ReasonFor(result, name), header);
+                }
 
-            using (decoded)
+                using (decoded)
+                {
+                    using var square = Resample(decoded!, baseSize);
+                    return ImageDecodeResult.Decoded(ToRgb(square, codec.EncodedOrigin), header);
+                }
+            }
+            finally
             {
-                using var square = Resample(decoded!, baseSize);
-                return ImageDecodeResult.Decoded(ToRgb(square, codec.EncodedOrigin), header);
+                lease.Dispose();
             }
         }
     }
@@ -133,6 +152,13 @@ public sealed class ImageDecoder(ImageLimits limits)
 
         Consider(codec.GetScaledDimensions((float)baseSize / shorter));
         return best;
+    }
+
+    /// <summary>The decoded buffer and the halvings the resample makes of it (at most a third more).</summary>
+    private static long BufferBytes(SKSizeI size)
+    {
+        var bytes = new SKImageInfo(size.Width, size.Height, SKImageInfo.PlatformColorType).BytesSize64;
+        return bytes + (bytes / 3);
     }
 
     /// <summary>Decodes the first frame at <paramref name="size"/> into a pooled buffer.</summary>

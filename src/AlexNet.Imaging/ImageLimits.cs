@@ -21,7 +21,11 @@ public sealed record ImageLimits
     [Range(1, int.MaxValue)]
     public int MaxHeight { get; init; } = 16384;
 
-    /// <summary>Largest width x height accepted; 80 MP decodes to a 320 MB RGBA buffer at full size.</summary>
+    /// <summary>
+    /// Largest width x height accepted. Memory does not grow with it for most files: JPEG and WebP decode at a
+    /// reduced scale, non-interlaced PNG streams in bands; the rest (GIF, interlaced PNG, BMP) decode at full size
+    /// (80 MP: a 320 MB buffer) under <see cref="MaxDecodeBytesInFlight"/>.
+    /// </summary>
     [Range(1L, long.MaxValue)]
     public long MaxPixels { get; init; } = 80_000_000;
 
@@ -32,6 +36,14 @@ public sealed record ImageLimits
     /// </summary>
     [Range(1, int.MaxValue)]
     public int MaxFrames { get; init; } = 1000;
+
+    /// <summary>
+    /// Most bytes of full-size pixel buffers one decoder holds at once, across all the threads calling it. A decode
+    /// that needs more waits for others to finish; one that alone needs more than this runs when no other holds any.
+    /// Band-streamed and reduced-scale decodes need little and pass at once.
+    /// </summary>
+    [Range(1L, long.MaxValue)]
+    public long MaxDecodeBytesInFlight { get; init; } = 512L * 1024 * 1024;
 
     [Range(1, int.MaxValue)]
     public int MinWidth { get; init; } = 1;
