@@ -166,6 +166,7 @@ internal static class LabelRun
         table.AddRow("labeled now", s.Labeled.ToString(CultureInfo.InvariantCulture));
         table.AddRow("already labeled (same image, same model)", s.AlreadyLabeled.ToString(CultureInfo.InvariantCulture));
         table.AddRow("rejected", s.Rejected.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("vanished (deleted or replaced while the run went on)", s.Vanished.ToString(CultureInfo.InvariantCulture));
         table.AddRow("failed", s.Failed.ToString(CultureInfo.InvariantCulture));
         table.AddRow("throughput", string.Create(CultureInfo.InvariantCulture, $"{s.ImagesPerSecond:F1} img/s over {s.Seconds:F1} s"));
         table.AddRow("batch total: labeled / rejected / to review",

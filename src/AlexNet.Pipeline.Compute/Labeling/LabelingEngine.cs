@@ -170,8 +170,8 @@ public sealed partial class LabelingEngine(
         var snapshot = counters.Snapshot(TimeSpan.FromSeconds(seconds));
         var statistics = new LabelRunStatistics(
             snapshot.Seen, snapshot.Labeled, snapshot.AlreadyLabeled, snapshot.Rejected, snapshot.Failed,
-            seconds, seconds > 0 ? snapshot.Labeled / seconds : 0, forward.Elapsed.TotalSeconds);
-        LogRunFinished(logger, batch, statistics.Seen, statistics.Labeled, statistics.AlreadyLabeled, statistics.Rejected, statistics.Failed, statistics.ImagesPerSecond);
+            seconds, seconds > 0 ? snapshot.Labeled / seconds : 0, forward.Elapsed.TotalSeconds, counters.Vanished);
+        LogRunFinished(logger, batch, statistics.Seen, statistics.Labeled, statistics.AlreadyLabeled, statistics.Rejected, statistics.Vanished, statistics.Failed, statistics.ImagesPerSecond);
         return new LabelRunResult(statistics, results);
     }
 
@@ -238,6 +238,13 @@ public sealed partial class LabelingEngine(
             catch (BlobConflictException)
             {
                 return Replaced(image);
+            }
+            catch (UnreadableImageException unreadable)
+            {
+                // There, but not an image file to read (a link out of the folder, a FIFO, a folder that cannot be read).
+                var record = new RejectedRecord(batch, new ImageIdentity(image.Container, image.Path, image.ETag, string.Empty, image.Size), unreadable.Code, unreadable.Reason, time.GetUtcNow());
+                await RejectedRecords.WriteAsync(output, LabelPaths.Record(batch, image.RecordKey), record, token).ConfigureAwait(false);
+                return new ItemResult(image, LabelOutcome.Rejected, $"{unreadable.Code}: {unreadable.Reason}");
             }
             if (reader is null)
                 return new ItemResult(image, LabelOutcome.Vanished, "the image was deleted before it was read");
@@ -395,7 +402,9 @@ public sealed partial class LabelingEngine(
 
     private sealed class Counters
     {
-        private int seen, labeled, already, rejected, failed;
+        private int seen, labeled, already, rejected, failed, vanished;
+
+        public int Vanished => Volatile.Read(ref vanished);
 
         public void Add(LabelOutcome outcome)
         {
@@ -405,6 +414,7 @@ public sealed partial class LabelingEngine(
                 case LabelOutcome.Labeled: Interlocked.Increment(ref labeled); break;
                 case LabelOutcome.AlreadyLabeled: Interlocked.Increment(ref already); break;
                 case LabelOutcome.Rejected: Interlocked.Increment(ref rejected); break;
+                case LabelOutcome.Vanished: Interlocked.Increment(ref vanished); break;
                 default: Interlocked.Increment(ref failed); break;
             }
         }
@@ -413,8 +423,8 @@ public sealed partial class LabelingEngine(
             new(Volatile.Read(ref seen), Volatile.Read(ref labeled), Volatile.Read(ref already), Volatile.Read(ref rejected), Volatile.Read(ref failed), elapsed);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {Batch}: {Seen} seen, {Labeled} labeled, {Already} already labeled, {Rejected} rejected, {Failed} failed, {Rate:F1} img/s")]
-    private static partial void LogRunFinished(ILogger logger, string batch, int seen, int labeled, int already, int rejected, int failed, double rate);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {Batch}: {Seen} seen, {Labeled} labeled, {Already} already labeled, {Rejected} rejected, {Vanished} vanished, {Failed} failed, {Rate:F1} img/s")]
+    private static partial void LogRunFinished(ILogger logger, string batch, int seen, int labeled, int already, int rejected, int vanished, int failed, double rate);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Image {Path} was replaced after it was queued as {ETag}; not labeled in this run")]
     private static partial void LogReplaced(ILogger logger, string path, string etag);

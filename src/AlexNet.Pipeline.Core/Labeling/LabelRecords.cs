@@ -65,7 +65,10 @@ public sealed record BatchSummary(
     DateTimeOffset WrittenAt,
     LabelRunStatistics? LastRun);
 
-/// <summary>What one labeling run did.</summary>
+/// <summary>
+/// What one labeling run did. <see cref="Vanished"/> counts images deleted or replaced between listing and reading
+/// (nothing to label; not failures); summaries written before it existed read 0.
+/// </summary>
 public sealed record LabelRunStatistics(
     int Seen,
     int Labeled,
@@ -74,7 +77,8 @@ public sealed record LabelRunStatistics(
     int Failed,
     double Seconds,
     double ImagesPerSecond,
-    double ForwardSeconds);
+    double ForwardSeconds,
+    int Vanished = 0);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(LabelRecord))]

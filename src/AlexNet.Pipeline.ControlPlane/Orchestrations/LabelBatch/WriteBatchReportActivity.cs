@@ -17,7 +17,7 @@ public sealed class WriteBatchReportActivity(BatchReport report) : TaskActivity<
         // The workers report their own time per chunk, not forward-pass time: ForwardSeconds stays 0 here.
         var run = new LabelRunStatistics(
             totals.Images, totals.Labeled, totals.AlreadyLabeled, totals.Rejected, totals.Failed, input.Seconds,
-            input.Seconds > 0 ? totals.Images / input.Seconds : 0, 0);
+            input.Seconds > 0 ? totals.Images / input.Seconds : 0, 0, totals.Vanished);
         BatchSummary summary = await report.WriteAsync(input.Batch, input.MinConfidence, run).ConfigureAwait(false);
         return new BatchReportResult(summary.Images, summary.Labeled, summary.Rejected, summary.NeedsReview,
             $"{LabelPaths.LabelsContainer}/{LabelPaths.BatchFile(input.Batch, LabelPaths.Summary)}");
