@@ -221,10 +221,17 @@ public sealed class PipelineApiTests(DurableTestHost durable) : IClassFixture<Du
         Assert.Contains("v9", unknown.Error, StringComparison.Ordinal);
         Assert.Equal(400, invalid.StatusCode);
         Assert.Equal(409, nothingToRollBack.StatusCode);
-        Assert.Equal(new CurrentModelPointer("v2", "v1", time.GetUtcNow(), "promoted through the API"), promoted.Value);
+        Assert.Equal(("v2", "v1", time.GetUtcNow(), "promoted through the API"), (promoted.Value!.Version, promoted.Value.Previous, promoted.Value.PromotedAt, promoted.Value.Reason));
+        Assert.Equal(["v1"], promoted.Value.History!);
         Assert.Equal(["v2", "v1"], listed.Value!.Models.Select(m => m.Version));
         Assert.True(listed.Value.Models[0].IsCurrent);
         Assert.Equal("v1", rolledBack.Value!.Version);
+        Assert.Equal("rolled back through the API (from v2)", rolledBack.Value.Reason);
+
+        // A second rollback has nowhere earlier to go: refused (it swapped back to v2, a rollback undoing itself).
+        ApiResult<CurrentModelPointer> again = await api.RollbackAsync();
+        Assert.Equal(409, again.StatusCode);
+        Assert.Equal("v1", (await new ModelRegistry(store, time).GetCurrentAsync())!.Version);
     }
 
     [Fact]

@@ -234,8 +234,18 @@ internal sealed partial class SealedManifestJsonContext : JsonSerializerContext;
 /// Points at the promoted model version (<c>models/current.json</c>) and pins that version's
 /// <see cref="ModelManifest.ManifestSha256"/> as it was when promoted (null for a package without one, and in pointers
 /// written before the pin): a version folder rewritten afterwards, hashes and all, no longer loads as current.
+/// <see cref="History"/> holds the versions that were current before, most recent first (at most
+/// <see cref="MaxHistory"/>); <see cref="Previous"/> is its first, the version a rollback returns to. Pointers written
+/// before the history existed have none; their <see cref="Previous"/> stands in for it.
 /// </summary>
-public sealed record CurrentModelPointer(string Version, string? Previous, DateTimeOffset PromotedAt, string? Reason, string? ManifestSha256 = null);
+public sealed record CurrentModelPointer(
+    string Version, string? Previous, DateTimeOffset PromotedAt, string? Reason, string? ManifestSha256 = null, IReadOnlyList<string>? History = null)
+{
+    public const int MaxHistory = 32;
+
+    /// <summary>The versions a rollback can return to, most recent first.</summary>
+    public IReadOnlyList<string> Earlier() => History ?? (Previous is { } previous ? [previous] : []);
+}
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(ModelManifest))]

@@ -193,7 +193,7 @@ public sealed partial class PipelineApi(
         try
         {
             CurrentModelPointer pointer = await models.RollbackAsync("rolled back through the API", cancellationToken).ConfigureAwait(false);
-            LogRolledBack(logger, pointer.Version, pointer.Previous);
+            LogRolledBack(logger, pointer.Version, pointer.Reason);
             return ApiResult.Ok(pointer);
         }
         catch (ModelRegistryException e)
@@ -368,8 +368,8 @@ public sealed partial class PipelineApi(
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Promoted model {Version} (previous {Previous})")]
     private static partial void LogPromoted(ILogger logger, string version, string? previous);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Rolled back to model {Version} (from {Previous})")]
-    private static partial void LogRolledBack(ILogger logger, string version, string? previous);
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Rolled back to model {Version}: {Reason}")]
+    private static partial void LogRolledBack(ILogger logger, string version, string? reason);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Started retrain of {Dataset} as {InstanceId} (force: {Force})")]
     private static partial void LogRetrainStarted(ILogger logger, string dataset, string instanceId, bool force);

@@ -156,20 +156,31 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider time)
         var existing = await ReadPointerAsync(cancellationToken).ConfigureAwait(false);
         if (existing?.Pointer.Version == version)
             return existing.Value.Pointer;
-        var pointer = new CurrentModelPointer(version, existing?.Pointer.Version, time.GetUtcNow(), reason, manifest.ManifestSha256);
+        // The replaced version goes on top of the history a rollback walks back through.
+        string[] history = existing is { Pointer: var current }
+            ? [.. new[] { current.Version }.Concat(current.Earlier()).Take(CurrentModelPointer.MaxHistory)]
+            : [];
+        var pointer = new CurrentModelPointer(version, history.FirstOrDefault(), time.GetUtcNow(), reason, manifest.ManifestSha256, history);
         await WritePointerAsync(pointer, existing?.ETag, cancellationToken).ConfigureAwait(false);
         return pointer;
     }
 
-    /// <summary>One step back: the previous version becomes current again.</summary>
+    /// <summary>
+    /// One step back through the history: the version current before this one becomes current again, and the one
+    /// before it becomes the next rollback's target. A second rollback goes further back, never forward again (it used
+    /// to swap the two versions back); with no earlier version left it is refused.
+    /// </summary>
     public async Task<CurrentModelPointer> RollbackAsync(string reason, CancellationToken cancellationToken = default)
     {
         var existing = await ReadPointerAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new ModelRegistryException("no model is current; nothing to roll back");
-        string previous = existing.Pointer.Previous
-            ?? throw new ModelRegistryException($"model {existing.Pointer.Version} has no previous version to roll back to");
-        ModelManifest? manifest = await ManifestToPointAtAsync(previous, $"cannot roll back to model version {previous}", cancellationToken).ConfigureAwait(false);
-        var pointer = new CurrentModelPointer(previous, existing.Pointer.Version, time.GetUtcNow(), reason, manifest?.ManifestSha256);
+        IReadOnlyList<string> earlier = existing.Pointer.Earlier();
+        if (earlier.Count == 0)
+            throw new ModelRegistryException($"model {existing.Pointer.Version} has no earlier version to roll back to");
+        string target = earlier[0];
+        ModelManifest? manifest = await ManifestToPointAtAsync(target, $"cannot roll back to model version {target}", cancellationToken).ConfigureAwait(false);
+        string[] rest = [.. earlier.Skip(1)];
+        var pointer = new CurrentModelPointer(target, rest.FirstOrDefault(), time.GetUtcNow(), $"{reason} (from {existing.Pointer.Version})", manifest?.ManifestSha256, rest);
         await WritePointerAsync(pointer, existing.ETag, cancellationToken).ConfigureAwait(false);
         return pointer;
     }

@@ -93,6 +93,46 @@ public sealed class ModelRegistryIntegrityTests : IDisposable
         await store.UploadAsync(PipelineNames.ModelsContainer, $"{version}/{ModelPackage.ManifestFileName}", BinaryData.FromBytes(package.ManifestBytes));
     }
 
+    [Fact]
+    public async Task RollbacksWalkBackThroughTheHistoryAndNeverForward()
+    {
+        var store = new LocalFolderBlobStore(root);
+        var registry = new ModelRegistry(store, TimeProvider.System);
+        foreach (string version in new[] { "v1", "v2", "v3" })
+        {
+            await registry.PublishAsync(LabelingFixture.Package(version));
+            await registry.PromoteAsync(version, "test");
+        }
+
+        CurrentModelPointer first = await registry.RollbackAsync("test");
+        CurrentModelPointer second = await registry.RollbackAsync("test");
+        var third = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.RollbackAsync("test"));
+
+        Assert.Equal(("v2", "v1"), (first.Version, first.Previous));
+        Assert.Equal(("v1", null), (second.Version, second.Previous)); // a toggle went back to v3 here
+        Assert.Contains("no earlier version", third.Message, StringComparison.Ordinal);
+        Assert.Equal("v1", (await registry.GetCurrentAsync())!.Version);
+
+        // Promoting again starts a new history on top of the current version.
+        CurrentModelPointer again = await registry.PromoteAsync("v3", "test");
+        Assert.Equal(["v1"], again.History!);
+    }
+
+    [Fact]
+    public async Task APointerWrittenBeforeTheHistoryRollsBackToItsPreviousOnce()
+    {
+        var store = new LocalFolderBlobStore(root);
+        var registry = new ModelRegistry(store, TimeProvider.System);
+        await registry.PublishAsync(LabelingFixture.Package("v1"));
+        await registry.PublishAsync(LabelingFixture.Package("v2"));
+        var old = new CurrentModelPointer("v2", "v1", DateTimeOffset.UnixEpoch, "promoted by an earlier build");
+        await store.UploadAsync(PipelineNames.ModelsContainer, PipelineNames.CurrentModelBlob,
+            BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(old, ModelJsonContext.Default.CurrentModelPointer)));
+
+        Assert.Equal("v1", (await registry.RollbackAsync("test")).Version);
+        await Assert.ThrowsAsync<ModelRegistryException>(() => registry.RollbackAsync("test"));
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(root))
