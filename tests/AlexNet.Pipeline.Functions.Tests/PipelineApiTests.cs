@@ -43,6 +43,20 @@ public sealed class PipelineApiTests(DurableTestHost durable) : IClassFixture<Du
     }
 
     [Fact]
+    public async Task TwentyConcurrentStartsOfOneBatchStartItOnceAndBatchIdsCannotTakeARetrainsName()
+    {
+        // Before the start claims the local engine answered 202 to all twenty (its duplicate check is not atomic).
+        ApiResult<BatchStarted>[] starts = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => Api.StartBatchAsync(batch))));
+        await durable.WaitForCompletionAsync(batch);
+        ApiResult<BatchStarted> reserved = await Api.StartBatchAsync(PipelineApi.RetrainInstanceId("fashion", time.GetUtcNow()));
+
+        Assert.Equal(1, starts.Count(s => s.StatusCode == 202));
+        Assert.Equal(19, starts.Count(s => s.StatusCode == 409));
+        Assert.Equal(400, reserved.StatusCode);
+        Assert.Contains("kept for retraining runs", reserved.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BatchStatusIsCamelCaseThroughoutWhateverCasingTheEngineStoredProgressIn()
     {
         await Api.StartBatchAsync(batch);

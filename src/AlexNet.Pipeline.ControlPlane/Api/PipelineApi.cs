@@ -45,6 +45,8 @@ public sealed partial class PipelineApi(
     {
         if (BatchError(batch) is { } invalid)
             return ApiResult.BadRequest<BatchStarted>(invalid);
+        if (batch.StartsWith(RetrainInstancePrefix, StringComparison.Ordinal))
+            return ApiResult.BadRequest<BatchStarted>($"batch ids starting with '{RetrainInstancePrefix}' are kept for retraining runs (a batch of that name would block one); choose another");
         if (!string.IsNullOrEmpty(options?.Batch) && options.Batch != batch)
             return ApiResult.BadRequest<BatchStarted>($"the body names batch '{options.Batch}' but the address names '{batch}'");
 
@@ -54,11 +56,12 @@ public sealed partial class PipelineApi(
         if (input.CropMode is { } named && CropModes.TryParse(named, out CropMode crop))
             input = input with { CropMode = crop.Name() };
 
-        if (!await orchestrations.StartLabelBatchAsync(input, cancellationToken).ConfigureAwait(false))
+        if (!await StartOnceAsync(batch, () => orchestrations.StartLabelBatchAsync(input, cancellationToken), cancellationToken).ConfigureAwait(false))
         {
             OrchestrationStatus existing = await orchestrations.GetStatusAsync(batch, cancellationToken).ConfigureAwait(false);
-            return ApiResult.Conflict<BatchStarted>(
-                $"batch '{batch}' was already started (state {existing.State}); its status shows how it went, and a new run needs a new batch id");
+            return ApiResult.Conflict<BatchStarted>(existing.State == OrchestrationState.NotFound
+                ? $"batch '{batch}' is being started by another request; its status shows it in a moment"
+                : $"batch '{batch}' was already started (state {existing.State}); its status shows how it went, and a new run needs a new batch id");
         }
 
         LogBatchStarted(logger, batch, input.Container, input.Prefix ?? batch + "/");
@@ -246,16 +249,28 @@ public sealed partial class PipelineApi(
             return ApiResult.NotFound<RetrainStarted>($"training/{dataset}/ has no images to train on");
 
         string instanceId = RetrainInstanceId(dataset, time.GetUtcNow());
-        if (!await orchestrations.StartRetrainAsync(instanceId, input, cancellationToken).ConfigureAwait(false))
+        if (!await StartOnceAsync(instanceId, () => orchestrations.StartRetrainAsync(instanceId, input, cancellationToken), cancellationToken).ConfigureAwait(false))
             return ApiResult.Conflict<RetrainStarted>($"a retrain of '{dataset}' was already started this minute as '{instanceId}'");
 
         LogRetrainStarted(logger, dataset, instanceId, force);
         return ApiResult.Accepted(new RetrainStarted(dataset, instanceId, input));
     }
 
+    /// <summary>Start of every retrain instance id; batch ids may not start with it.</summary>
+    public const string RetrainInstancePrefix = "retrain-";
+
     /// <summary>One instance per dataset and minute, so a repeated request or a timer that fires twice starts one run.</summary>
     public static string RetrainInstanceId(string dataset, DateTimeOffset at) =>
-        string.Create(CultureInfo.InvariantCulture, $"retrain-{dataset}-{at.UtcDateTime:yyyyMMdd-HHmm}");
+        string.Create(CultureInfo.InvariantCulture, $"{RetrainInstancePrefix}{dataset}-{at.UtcDateTime:yyyyMMdd-HHmm}");
+
+    /// <summary>Schedules an instance only for the caller that claims its id (<see cref="StartClaims"/>); false for the others.</summary>
+    private async Task<bool> StartOnceAsync(string instanceId, Func<Task<bool>> start, CancellationToken cancellationToken)
+    {
+        var claims = new StartClaims(store, time);
+        if (!await claims.TryClaimAsync(instanceId, ct => orchestrations.GetStatusAsync(instanceId, ct), cancellationToken).ConfigureAwait(false))
+            return false;
+        return await start().ConfigureAwait(false);
+    }
 
     public static string? BatchError(string? batch) => SafeId.Error("batch id", batch);
 
