@@ -32,9 +32,11 @@ public static class SafetensorsFormat
         ["network"] = "alexnet-2012, grouped-layout names",
     };
 
-    public static byte[] Serialize(IReadOnlyDictionary<string, Tensor> weights)
+    /// <summary>Writes the tensors with <see cref="Metadata"/>, or with the metadata given (string values, as the format requires).</summary>
+    public static byte[] Serialize(IReadOnlyDictionary<string, Tensor> weights, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
+        metadata ??= Metadata;
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("safetensors data is little-endian");
         var ordered = weights.OrderBy(pair => pair.Key, StringComparer.Ordinal).ToList();
@@ -52,7 +54,7 @@ public static class SafetensorsFormat
         {
             json.WriteStartObject();
             json.WriteStartObject(MetadataKey);
-            foreach (var (key, value) in Metadata)
+            foreach (var (key, value) in metadata)
                 json.WriteString(key, value);
             json.WriteEndObject();
             long offset = 0;
