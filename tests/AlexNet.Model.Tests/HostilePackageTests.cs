@@ -147,9 +147,9 @@ public sealed class HostilePackageTests : IDisposable
     }
 
     [Fact]
-    public void AWeightsFileDeclaringAHugeShapeIsRefusedBeforeAllocating()
+    public void AnEarlierFormatWeightsFileDeclaringAHugeShapeIsRefusedBeforeAllocating()
     {
-        byte[] bytes = TestModels.SmallPackage().WeightsBytes.ToArray();
+        byte[] bytes = TestModels.LegacyPackage(TestModels.SmallPackage()).WeightsBytes.ToArray();
         BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(HugeShapeOffset(bytes)), int.MaxValue);
 
         var error = Assert.Throws<InvalidDataException>(() => WeightsFormat.Deserialize(bytes));
@@ -157,7 +157,7 @@ public sealed class HostilePackageTests : IDisposable
         Assert.Contains("conv1.bias", error.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>Offset of the first dimension of the first tensor (conv1.bias, rank 1) in a weights file.</summary>
+    /// <summary>Offset of the first dimension of the first tensor (conv1.bias, rank 1) in a weights file of the earlier format.</summary>
     internal static int HugeShapeOffset(byte[] weights)
     {
         const int header = 8 + 4;

@@ -22,6 +22,25 @@ internal static class TestModels
         return ModelPackage.Create(manifest, network);
     }
 
+    /// <summary>
+    /// The same network as a package written before safetensors: <c>weights.bin</c> in the project's earlier format,
+    /// the manifest naming it and sealed over it, as those packages were.
+    /// </summary>
+    public static ModelPackage LegacyPackage(ModelPackage package)
+    {
+        Dictionary<string, TorchSharp.torch.Tensor> weights = WeightsFormat.Deserialize(package.WeightsBytes.Span);
+        try
+        {
+            byte[] legacy = LegacyWeightsFormat.Serialize(weights);
+            return ModelPackage.FromWeights(package.Manifest with { WeightsFile = ModelPackage.LegacyWeightsFileName }, legacy);
+        }
+        finally
+        {
+            foreach (var tensor in weights.Values)
+                tensor.Dispose();
+        }
+    }
+
     public static byte[] RandomImage(Random random, int side)
     {
         var bytes = new byte[side * side * 3];

@@ -15,7 +15,7 @@ public static class EvalCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model package folder (manifest.json + weights.bin).", Required = true };
+        var model = new Option<string>("--model") { Description = "Model package folder (manifest.json + weights.safetensors).", Required = true };
         var data = new Option<string>("--data") { Description = "Labeled images: <data>/<class>/<image>.", Required = true };
         var tenCrop = new Option<bool>("--ten-crop") { Description = "Also score the paper's 10 crops (corners, centre, reflections)." };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of tables." };

@@ -48,7 +48,7 @@ public static class TrainCommand
         var parent = new Option<string?>("--parent-version") { Description = "Version of the model this one replaces (recorded in the manifest; with --from, the package's)." };
         var from = new Option<string?>("--from")
         {
-            Description = "Fine-tune: start from the weights of this model package folder (manifest.json + weights.bin, e.g. <run>/model). " +
+            Description = "Fine-tune: start from the weights of this model package folder (manifest.json + weights file, e.g. <run>/model). " +
                 "Same classes: every layer; other classes: all but fc8, which starts afresh. Input size, base size, mean and std are the package's.",
         };
 

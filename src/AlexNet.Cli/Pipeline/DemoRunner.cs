@@ -145,7 +145,7 @@ internal sealed class DemoRunner(IBlobStore store, IOrchestrationClient orchestr
         const string account = "http://127.0.0.1:10000/devstoreaccount1";
         console.WriteLine($"labels:  {account}/labels/{batch}/ (labels.jsonl, labels.csv, summary.json, review.jsonl, one <image>.json each)");
         console.WriteLine($"rejects: {account}/rejected/{batch}/");
-        console.WriteLine($"model:   {account}/models/current.json and models/<version>/ (manifest.json, weights.bin)");
+        console.WriteLine($"model:   {account}/models/current.json and models/<version>/ (manifest.json, weights.safetensors)");
         if (retrain.JobId is { } job)
             console.WriteLine($"metrics: {account}/runs/{job}/ (metrics.json, plots)");
         console.WriteLine($"API:     http://127.0.0.1:{settings.Port}/api/batches/{batch} (while the pipeline runs: alexnet pipeline)");

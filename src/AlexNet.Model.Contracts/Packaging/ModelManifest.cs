@@ -18,7 +18,7 @@ public sealed record FineTuneLineage
 {
     public required string Version { get; init; }
 
-    /// <summary>SHA-256 of the parent's <c>weights.bin</c>: the exact weights the network started from.</summary>
+    /// <summary>SHA-256 of the parent's weights file: the exact weights the network started from.</summary>
     public required string WeightsSha256 { get; init; }
 
     /// <summary>True when the classes differ from the parent's and fc8 started afresh; false when every layer was copied.</summary>
@@ -27,7 +27,7 @@ public sealed record FineTuneLineage
 
 /// <summary>
 /// Everything needed to use a trained network besides its weights: classes, input geometry, preprocessing
-/// constants, lineage and metrics. Stored as <c>manifest.json</c> next to <c>weights.bin</c>.
+/// constants, lineage and metrics. Stored as <c>manifest.json</c> next to the weights file it names.
 /// </summary>
 public sealed record ModelManifest
 {
@@ -81,6 +81,10 @@ public sealed record ModelManifest
 
     public PcaBasis? Pca { get; init; }
 
+    /// <summary>
+    /// The weights file in the package folder: <c>weights.safetensors</c> in packages written now, <c>weights.bin</c> in
+    /// earlier ones (the loader tells the formats apart by their first bytes).
+    /// </summary>
     public string WeightsFile { get; init; } = ModelPackage.WeightsFileName;
     public required string WeightsSha256 { get; init; }
     public long WeightsBytes { get; init; }

@@ -7,12 +7,18 @@ namespace AlexNet.Model.Packaging;
 public sealed class ModelIntegrityException(string message) : IOException(message);
 
 /// <summary>
-/// A trained model: <c>manifest.json</c> plus <c>weights.bin</c>, whose SHA-256 the manifest records. The same
-/// pair lives in a folder (<c>models/&lt;version&gt;/</c>) or in blob storage.
+/// A trained model: <c>manifest.json</c> plus the weights file it names (<c>weights.safetensors</c>; <c>weights.bin</c>,
+/// the project's earlier format, in packages written before), whose SHA-256 the manifest records. The same pair lives
+/// in a folder (<c>models/&lt;version&gt;/</c>) or in blob storage.
 /// </summary>
 public sealed class ModelPackage
 {
-    public const string WeightsFileName = "weights.bin";
+    /// <summary>The weights file of packages written now: safetensors.</summary>
+    public const string WeightsFileName = "weights.safetensors";
+
+    /// <summary>The weights file of packages written before safetensors, in the project's own format; still loaded.</summary>
+    public const string LegacyWeightsFileName = "weights.bin";
+
     public const string ManifestFileName = "manifest.json";
 
     private readonly byte[] weights;
@@ -64,7 +70,7 @@ public sealed class ModelPackage
 
     /// <summary>
     /// The size range of a weights file for the manifest's network: its fp32 parameters plus the names and shapes of
-    /// its tensors. Known before anything large is read or built, so a manifest cannot make a loader allocate more.
+    /// its tensors (a safetensors header or the earlier format's names and shapes, both well under 64 KB). Known before anything large is read or built, so a manifest cannot make a loader allocate more.
     /// </summary>
     public static (long Min, long Max) ExpectedWeightsBytes(ModelManifest manifest)
     {

@@ -122,7 +122,7 @@ public sealed record TrainingOptions
     public string? ParentVersion { get; init; }
 
     /// <summary>
-    /// Fine-tune: the folder of a model package (<c>manifest.json</c> and <c>weights.bin</c>, as a run writes into
+    /// Fine-tune: the folder of a model package (<c>manifest.json</c> and its weights file, as a run writes into
     /// <c>model/</c>) whose weights the network starts from; null trains from scratch. Same classes: every layer is
     /// copied; other classes: all but fc8, which starts afresh. The input size must be the package's; its mean and std
     /// normalise the inputs, and its base size is the default. A package already in memory (a worker's, from blob

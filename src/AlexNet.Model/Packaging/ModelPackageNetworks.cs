@@ -12,7 +12,10 @@ public static class ModelPackageNetworks
 {
     extension(ModelPackage)
     {
-        /// <summary>Packages a network's current weights; the manifest's hash, size, layout and input size are filled in here.</summary>
+        /// <summary>
+        /// Packages a network's current weights as <c>weights.safetensors</c>; the manifest's weights file, hash, size,
+        /// layout and input size are filled in here (a manifest copied from an earlier package may name <c>weights.bin</c>).
+        /// </summary>
         public static ModelPackage Create(ModelManifest manifest, AlexNetNetwork network)
         {
             ArgumentNullException.ThrowIfNull(manifest);
@@ -21,7 +24,7 @@ public static class ModelPackageNetworks
             try
             {
                 byte[] bytes = WeightsFormat.Serialize(tensors);
-                return ModelPackage.FromWeights(manifest with { Layout = network.Options.Layout, InputSize = network.Options.InputSize }, bytes);
+                return ModelPackage.FromWeights(manifest with { WeightsFile = ModelPackage.WeightsFileName, Layout = network.Options.Layout, InputSize = network.Options.InputSize }, bytes);
             }
             finally
             {

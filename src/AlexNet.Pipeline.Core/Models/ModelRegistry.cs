@@ -15,7 +15,7 @@ public sealed record ModelListing(string Version, ModelManifest? Manifest, strin
 
 /// <summary>
 /// Model packages in the <c>models</c> container: <c>models/&lt;version&gt;/manifest.json</c> and
-/// <c>weights.bin</c>, and <c>models/current.json</c> naming the promoted version and the one before it.
+/// the weights file it names, and <c>models/current.json</c> naming the promoted version and the one before it.
 /// Publishing is create-if-absent (a version is immutable); promotion and rollback replace the pointer only if
 /// nobody changed it since it was read.
 /// </summary>
