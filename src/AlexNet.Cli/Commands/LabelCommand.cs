@@ -17,7 +17,7 @@ public static class LabelCommand
 {
     public static Command Create()
     {
-        var model = new Option<DirectoryInfo>("--model") { Description = "Model package folder (manifest.json + weights.bin).", Required = true };
+        var model = new Option<DirectoryInfo>("--model") { Description = "Model package folder (manifest.json and its weights file).", Required = true };
         var input = new Option<DirectoryInfo>("--input") { Description = "Folder of images (searched recursively).", Required = true };
         var output = new Option<DirectoryInfo>("--output") { Description = "Output root: labels/<batch>/ and rejected/<batch>/ are written under it.", Required = true };
         var batchId = new Option<string>("--batch-id") { Description = "Batch id (default: the input folder's name)." };
