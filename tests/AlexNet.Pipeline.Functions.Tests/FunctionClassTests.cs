@@ -63,7 +63,7 @@ public sealed class FunctionClassTests(DurableTestHost durable) : IClassFixture<
     }
 
     [Fact]
-    public async Task StartBatchAnswers202WithTheDurableStatusUrlsThen409()
+    public async Task StartBatchAnswers202WithItsOwnStatusAddressAndNoKeyThen409()
     {
         var functions = Create<PipelineHttpFunctions>();
         string url = $"http://localhost:7071/api/batches/{batch}";
@@ -78,7 +78,10 @@ public sealed class FunctionClassTests(DurableTestHost durable) : IClassFixture<
         using (JsonDocument body = JsonDocument.Parse(((TestHttpResponse)started).ReadBody()))
         {
             Assert.Equal(batch, body.RootElement.GetProperty("id").GetString());
-            Assert.StartsWith("http://localhost:7071/", body.RootElement.GetProperty("statusQueryGetUri").GetString(), StringComparison.Ordinal);
+            // This API's status route: Durable's webhook URLs carried the extension's system key ("code=").
+            Assert.Equal($"http://localhost:7071/api/batches/{batch}", body.RootElement.GetProperty("statusQueryGetUri").GetString());
+            Assert.Equal([$"http://localhost:7071/api/batches/{batch}"], started.Headers.GetValues("Location"));
+            Assert.DoesNotContain("code=", ((TestHttpResponse)started).ReadBody(), StringComparison.Ordinal);
             Assert.DoesNotContain(body.RootElement.EnumerateObject(), p => char.IsUpper(p.Name[0]));
         }
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);

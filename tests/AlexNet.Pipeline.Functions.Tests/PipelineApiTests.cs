@@ -276,7 +276,15 @@ public sealed class PipelineApiTests(DurableTestHost durable) : IClassFixture<Du
         ApiResult<RetrainStarted> started = await Api.StartRetrainAsync(dataset, force: true);
         await durable.WaitForCompletionAsync(started.Value!.InstanceId);
         ApiResult<RetrainStarted> again = await Api.StartRetrainAsync(dataset);
+        ApiResult<RetrainStatusView> status = await Api.GetRetrainStatusAsync(started.Value.InstanceId);
+        ApiResult<RetrainStatusView> notARetrain = await Api.GetRetrainStatusAsync(batch);
+        ApiResult<RetrainStatusView> never = await Api.GetRetrainStatusAsync($"retrain-{dataset}-20000101-0000");
 
+        Assert.Equal((OrchestrationState.Completed, "done", "v2"), (status.Value!.State, status.Value.Progress!.Phase, status.Value.Progress.CandidateVersion));
+        Assert.Equal(RetrainOutcome.Refused, status.Value.Result!.Outcome);
+        Assert.Contains("\"outcome\":\"Refused\"", JsonSerializer.Serialize(status.Value, ApiJsonContext.Default.RetrainStatusView), StringComparison.Ordinal);
+        Assert.Equal(400, notARetrain.StatusCode);
+        Assert.Equal(404, never.StatusCode);
         Assert.Equal(404, empty.StatusCode);
         Assert.Equal(400, invalid.StatusCode);
         Assert.Equal(202, started.StatusCode);

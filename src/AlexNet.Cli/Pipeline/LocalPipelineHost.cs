@@ -99,6 +99,7 @@ internal static class LocalPipelineHost
         api.MapPost("/models/{version}/promote", async (string version, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.PromoteAsync(version, ct)));
         api.MapPost("/models/rollback", async (PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.RollbackAsync(ct)));
         api.MapPost("/retrain/{dataset}", StartRetrainAsync);
+        api.MapGet("/retrain/runs/{instanceId}", async (string instanceId, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.GetRetrainStatusAsync(instanceId, ct)));
     }
 
     private const int MaxBodyBytes = RequestBodies.MaxBytes;

@@ -6,6 +6,9 @@ using AlexNet.Pipeline.Orchestrations;
 
 namespace AlexNet.Pipeline.Api;
 
+/// <summary>The 202 body of a start: the instance id and where its status is read (this API's route, no keys in it).</summary>
+public sealed record Started(string Id, string StatusQueryGetUri);
+
 /// <summary>A batch's labeling run was started (<paramref name="Created"/>) or had been started before.</summary>
 public sealed record BatchStarted(string Batch, string InstanceId, bool Created, LabelBatchInput Input);
 
@@ -24,6 +27,16 @@ public sealed record BatchStatusView(
     DateTimeOffset? LastUpdatedAt,
     BatchSummary? Summary,
     WaitingForModel? Waiting = null);
+
+/// <summary>A retraining run as its orchestration knows it: state, phase (with the train job and candidate) and, once done, its result.</summary>
+public sealed record RetrainStatusView(
+    string InstanceId,
+    OrchestrationState State,
+    RetrainProgress? Progress,
+    RetrainResult? Result,
+    string? Failure,
+    DateTimeOffset? CreatedAt,
+    DateTimeOffset? LastUpdatedAt);
 
 /// <summary>
 /// Uploads of a batch that cannot be labeled because no model is promoted yet (<c>models/current.json</c>), and what
@@ -60,6 +73,8 @@ public sealed record RetrainStarted(string Dataset, string InstanceId, RetrainIn
 [JsonSerializable(typeof(ApiError))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(BatchStarted))]
+[JsonSerializable(typeof(Started))]
+[JsonSerializable(typeof(RetrainStatusView))]
 [JsonSerializable(typeof(BatchStatusView))]
 [JsonSerializable(typeof(ImageLabelsView))]
 [JsonSerializable(typeof(ModelsView))]

@@ -100,6 +100,26 @@ public sealed partial class PipelineApi(
             waiting));
     }
 
+    /// <summary>A retraining run by its instance id (<c>retrain-&lt;dataset&gt;-&lt;yyyyMMdd-HHmm&gt;</c>): 400 for another id, 404 when none ran.</summary>
+    public async Task<ApiResult<RetrainStatusView>> GetRetrainStatusAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        if (BatchError(instanceId) is { } invalid)
+            return ApiResult.BadRequest<RetrainStatusView>(invalid.Replace("batch id", "retrain run id", StringComparison.Ordinal));
+        if (!instanceId.StartsWith(RetrainInstancePrefix, StringComparison.Ordinal))
+            return ApiResult.BadRequest<RetrainStatusView>($"'{instanceId}' is not a retrain run id ({RetrainInstancePrefix}<dataset>-<yyyyMMdd-HHmm>)");
+        OrchestrationStatus status = await orchestrations.GetStatusAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        if (status.State == OrchestrationState.NotFound)
+            return ApiResult.NotFound<RetrainStatusView>($"no retrain run '{instanceId}'");
+        return ApiResult.Ok(new RetrainStatusView(
+            instanceId,
+            status.State,
+            ReadEngineJson(status.CustomStatusJson, ApiJsonContext.Default.RetrainProgress),
+            ReadEngineJson(status.OutputJson, ApiJsonContext.Default.RetrainResult),
+            status.FailureMessage,
+            status.CreatedAt,
+            status.LastUpdatedAt));
+    }
+
     /// <summary>The uploads of <c>incoming/&lt;batch&gt;/</c> when no model is promoted, or null when one is or none wait.</summary>
     private async Task<WaitingForModel?> WaitingForModelAsync(string batch, CancellationToken cancellationToken)
     {

@@ -17,6 +17,19 @@ internal static class HttpResults
     public static Task<HttpResponseData> WriteErrorAsync(HttpRequestData request, int status, string error, CancellationToken cancellationToken) =>
         WriteJsonAsync(request, (HttpStatusCode)status, JsonSerializer.SerializeToUtf8Bytes(new ApiError(status, error), ApiJsonContext.Default.ApiError), cancellationToken);
 
+    /// <summary>
+    /// 202 for a started orchestration: <c>Location</c> and <c>statusQueryGetUri</c> name this API's status route on the
+    /// request's own host (never the durable extension's webhooks and their system key).
+    /// </summary>
+    public static async Task<HttpResponseData> WriteStartedAsync(HttpRequestData request, string id, string statusPath, CancellationToken cancellationToken)
+    {
+        string status = new Uri(request.Url, "/" + statusPath).AbsoluteUri;
+        byte[] body = JsonSerializer.SerializeToUtf8Bytes(new Started(id, status), ApiJsonContext.Default.Started);
+        HttpResponseData response = await WriteJsonAsync(request, HttpStatusCode.Accepted, body, cancellationToken).ConfigureAwait(false);
+        response.Headers.Add("Location", status);
+        return response;
+    }
+
     private static async Task<HttpResponseData> WriteJsonAsync(HttpRequestData request, HttpStatusCode status, byte[] body, CancellationToken cancellationToken)
     {
         HttpResponseData response = request.CreateResponse(status);

@@ -8,15 +8,19 @@ using Microsoft.DurableTask.Client;
 namespace AlexNet.Pipeline.Functions.Api;
 
 /// <summary>
-/// The HTTP API (function keys), thin over <see cref="PipelineApi"/>: each function reads its route and body, calls
-/// the API with an orchestration client over the bound durable client, and writes the result.
+/// The HTTP API, thin over <see cref="PipelineApi"/>: each function reads its route and body, calls the API with an
+/// orchestration client over the bound durable client, and writes the result. Reading and starting batches takes a
+/// function key; what changes which model labels everything (promote, rollback) or spends GPU hours (retrain) takes
+/// the admin (master) key, so a key handed to a downstream reader cannot promote, roll back or retrain. A start
+/// answers with this API's own status address, never Durable Functions' webhook URLs (they carry the extension's
+/// system key, enough to terminate or purge any orchestration).
 /// </summary>
 public sealed class PipelineHttpFunctions(PipelineApiFactory apis)
 {
     /// <summary>Start-batch bodies are a few options; anything larger is not one.</summary>
     public const int MaxBodyBytes = RequestBodies.MaxBytes;
 
-    /// <summary>POST /api/batches/{batch}: 202 with the durable status URLs for a new run, 409 for an existing one.</summary>
+    /// <summary>POST /api/batches/{batch}: 202 with the batch's status address for a new run, 409 for an existing one.</summary>
     [Function(nameof(StartBatch))]
     public async Task<HttpResponseData> StartBatch(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "batches/{batch}")] HttpRequestData request,
@@ -34,7 +38,7 @@ public sealed class PipelineHttpFunctions(PipelineApiFactory apis)
 
         ApiResult<BatchStarted> result = await Api(client).StartBatchAsync(batch, options.Value, cancellationToken).ConfigureAwait(false);
         return result.StatusCode == (int)HttpStatusCode.Accepted
-            ? await client.CreateCheckStatusResponseAsync(request, result.Value!.InstanceId, cancellationToken).ConfigureAwait(false)
+            ? await HttpResults.WriteStartedAsync(request, result.Value!.InstanceId, $"api/batches/{result.Value.InstanceId}", cancellationToken).ConfigureAwait(false)
             : await HttpResults.WriteAsync(request, result, ApiJsonContext.Default.BatchStarted, cancellationToken).ConfigureAwait(false);
     }
 
@@ -65,27 +69,27 @@ public sealed class PipelineHttpFunctions(PipelineApiFactory apis)
         CancellationToken cancellationToken) =>
         await HttpResults.WriteAsync(request, await Api(client).ListModelsAsync(cancellationToken).ConfigureAwait(false), ApiJsonContext.Default.ModelsView, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>POST /api/models/{version}/promote.</summary>
+    /// <summary>POST /api/models/{version}/promote (admin key).</summary>
     [Function(nameof(PromoteModel))]
     public async Task<HttpResponseData> PromoteModel(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "models/{version}/promote")] HttpRequestData request,
+        [HttpTrigger(AuthorizationLevel.Admin, "post", Route = "models/{version}/promote")] HttpRequestData request,
         string version,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
         await HttpResults.WriteAsync(request, await Api(client).PromoteAsync(version, cancellationToken).ConfigureAwait(false), ApiJsonContext.Default.CurrentModelPointer, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>POST /api/models/rollback.</summary>
+    /// <summary>POST /api/models/rollback (admin key).</summary>
     [Function(nameof(RollbackModel))]
     public async Task<HttpResponseData> RollbackModel(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "models/rollback")] HttpRequestData request,
+        [HttpTrigger(AuthorizationLevel.Admin, "post", Route = "models/rollback")] HttpRequestData request,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
         await HttpResults.WriteAsync(request, await Api(client).RollbackAsync(cancellationToken).ConfigureAwait(false), ApiJsonContext.Default.CurrentModelPointer, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>POST /api/retrain/{dataset}[?force=true], optional JSON body of retrain options: 202 with the durable status URLs.</summary>
+    /// <summary>POST /api/retrain/{dataset}[?force=true], optional JSON body of retrain options (admin key): 202 with the run's status address.</summary>
     [Function(nameof(StartRetrain))]
     public async Task<HttpResponseData> StartRetrain(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "retrain/{dataset}")] HttpRequestData request,
+        [HttpTrigger(AuthorizationLevel.Admin, "post", Route = "retrain/{dataset}")] HttpRequestData request,
         string dataset,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken)
@@ -105,9 +109,18 @@ public sealed class PipelineHttpFunctions(PipelineApiFactory apis)
 
         ApiResult<RetrainStarted> result = await Api(client).StartRetrainAsync(dataset, force, options.Value, cancellationToken).ConfigureAwait(false);
         return result.StatusCode == (int)HttpStatusCode.Accepted
-            ? await client.CreateCheckStatusResponseAsync(request, result.Value!.InstanceId, cancellationToken).ConfigureAwait(false)
+            ? await HttpResults.WriteStartedAsync(request, result.Value!.InstanceId, $"api/retrain/runs/{result.Value.InstanceId}", cancellationToken).ConfigureAwait(false)
             : await HttpResults.WriteAsync(request, result, ApiJsonContext.Default.RetrainStarted, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>GET /api/retrain/runs/{instanceId}: a retraining run's state, phase and result.</summary>
+    [Function(nameof(GetRetrainStatus))]
+    public async Task<HttpResponseData> GetRetrainStatus(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "retrain/runs/{instanceId}")] HttpRequestData request,
+        string instanceId,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        await HttpResults.WriteAsync(request, await Api(client).GetRetrainStatusAsync(instanceId, cancellationToken).ConfigureAwait(false), ApiJsonContext.Default.RetrainStatusView, cancellationToken).ConfigureAwait(false);
 
     private PipelineApi Api(DurableTaskClient client) => apis.Create(new FunctionsOrchestrationClient(client));
 

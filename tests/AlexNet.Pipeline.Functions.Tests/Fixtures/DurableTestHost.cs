@@ -29,7 +29,12 @@ public sealed class DurableTestHost : IAsyncLifetime
                 context.SetCustomStatus(new LabelBatchProgress("done", 1, 1, 3, 3, 1.5, null));
                 return Task.FromResult(new BatchResult(input.Batch, 3, 1, 2, 1, 0, 0, 0, 2.0, 1.5, $"labels/{input.Batch}/summary.json"));
             });
-            tasks.AddOrchestratorFunc<RetrainInput, string>(OrchestrationNames.Retrain, (context, input) => Task.FromResult($"retrained {input.Dataset}"));
+            tasks.AddOrchestratorFunc<RetrainInput, RetrainResult>(OrchestrationNames.Retrain, (context, input) =>
+            {
+                context.SetCustomStatus(new RetrainProgress("done", "job-1", "v2"));
+                return Task.FromResult(new RetrainResult(RetrainOutcome.Refused, input.Dataset, "fp", "job-1", "v2", null,
+                    0.9, 0.5, null, null, 40, null, "refused: the candidate did not clearly beat the majority-class baseline", "runs/job-1/metrics.json"));
+            });
         });
 
     public async Task DisposeAsync()
