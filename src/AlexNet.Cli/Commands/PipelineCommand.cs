@@ -24,6 +24,10 @@ public static class PipelineCommand
         var benchBatch = new Option<int>("--bench-batch-size") { Description = "Forward batch of both sides of --bench.", DefaultValueFactory = _ => 64 };
         var benchChunk = new Option<int>("--bench-chunk-size") { Description = "Images per label request of --bench.", DefaultValueFactory = _ => 256 };
         var json = new Option<bool>("--json") { Description = "Print the --bench result as JSON." };
+        var apiToken = new Option<string?>("--api-token")
+        {
+            Description = "Require this token on every /api request (Authorization: Bearer <token>); default: the ALEXNET_API_TOKEN environment variable, else none (the API still answers only 127.0.0.1, its own Host and Origin, and JSON bodies).",
+        };
         var storage = new Option<string?>("--storage")
         {
             Description = "Storage account connection string for blobs, queues and the durable task hub (default: Azurite's development account, started here if none listens).",
@@ -31,7 +35,7 @@ public static class PipelineCommand
 
         var command = new Command("pipeline", "Run the whole pipeline on this machine: Azurite storage, ingest, worker, orchestrations and the HTTP API.\n\nExamples:\n  alexnet pipeline --demo\n  alexnet pipeline --port 7071")
         {
-            port, taskHub, sweep, demo, demoEpochs, samples, verbose, bench, benchBatch, benchChunk, json, storage,
+            port, taskHub, sweep, demo, demoEpochs, samples, verbose, bench, benchBatch, benchChunk, json, storage, apiToken,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -56,7 +60,10 @@ public static class PipelineCommand
             var settings = new LocalPipelineSettings(
                 parse.GetValue(port), hub, TimeSpan.FromSeconds(sweepSeconds), work,
                 parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning, benchImages > 0 ? benchBatchSize : 64,
-                connectionString ?? LocalPipelineHost.DevelopmentStorage);
+                connectionString ?? LocalPipelineHost.DevelopmentStorage,
+                parse.GetValue(apiToken) ?? Environment.GetEnvironmentVariable("ALEXNET_API_TOKEN"));
+            if (settings.ApiToken is { Length: < 16 })
+                throw new CliException("--api-token must be at least 16 characters", CliApplication.UsageError);
 
             // Azurite is started here only for the development account; a given account is used as it is.
             await using Azurite? azurite = connectionString is null ? await Azurite.EnsureRunningAsync(output, cancellationToken) : null;

@@ -21,7 +21,7 @@ namespace AlexNet.Cli.Pipeline;
 /// <param name="ConnectionString">The storage account of everything: Azurite's development account by default.</param>
 internal sealed record LocalPipelineSettings(
     int Port, string TaskHub, TimeSpan SweepInterval, string WorkFolder, LogLevel LogLevel, int BatchSize = 64,
-    string ConnectionString = LocalPipelineHost.DevelopmentStorage);
+    string ConnectionString = LocalPipelineHost.DevelopmentStorage, string? ApiToken = null);
 
 /// <summary>
 /// The whole system in one process on Azurite: upload ingest (a sweep of <c>incoming</c>, standing in for the
@@ -83,6 +83,8 @@ internal static class LocalPipelineHost
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         WebApplication app = builder.Build();
+        var guard = new LocalApiGuard(settings.Port, settings.ApiToken);
+        app.Use(guard.InvokeAsync);
         MapApi(app);
         return app;
     }

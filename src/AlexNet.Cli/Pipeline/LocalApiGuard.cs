@@ -1,0 +1,61 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using AlexNet.Pipeline.Api;
+using Microsoft.AspNetCore.Http;
+
+namespace AlexNet.Cli.Pipeline;
+
+/// <summary>
+/// Keeps the local API to the developer's own programs. It listens on 127.0.0.1 only, yet any web page the developer
+/// visits could reach it: a page's form or script may POST to 127.0.0.1 (a `text/plain` body needs no CORS
+/// preflight), and a DNS-rebinding page reaches it under its own host name. So every <c>/api</c> request must name
+/// this address in <c>Host</c> (127.0.0.1, localhost or [::1] with this port), carry no foreign <c>Origin</c>, send any
+/// body as <c>application/json</c> (a type a cross-site page cannot send without a preflight this host never
+/// answers), and, when <c>--api-token</c> (or ALEXNET_API_TOKEN) sets one, present it as <c>Authorization: Bearer</c>.
+/// </summary>
+internal sealed class LocalApiGuard(int port, string? token)
+{
+    private readonly byte[]? tokenBytes = string.IsNullOrEmpty(token) ? null : Encoding.UTF8.GetBytes(token);
+
+    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        if (context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal) && Refusal(context.Request) is { } refusal)
+        {
+            context.Response.StatusCode = refusal.Status;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(JsonSerializer.Serialize(refusal, ApiJsonContext.Default.ApiError), context.RequestAborted);
+            return;
+        }
+        await next(context);
+    }
+
+    private ApiError? Refusal(HttpRequest request)
+    {
+        string host = request.Host.Value ?? string.Empty;
+        if (!IsOwnAuthority(host))
+            return new ApiError(403, $"Host '{host}' is not this pipeline's address (http://127.0.0.1:{port})");
+        string? origin = request.Headers.Origin;
+        if (!string.IsNullOrEmpty(origin) && !(Uri.TryCreate(origin, UriKind.Absolute, out Uri? from) && from.Scheme == Uri.UriSchemeHttp && IsOwnAuthority(from.Authority)))
+            return new ApiError(403, $"requests from the web page at {origin} are not accepted: the local API answers programs and its own pages only");
+        if (tokenBytes is not null && !HasToken(request))
+            return new ApiError(401, "this pipeline was started with an API token: send it as 'Authorization: Bearer <token>'");
+        bool hasBody = request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
+        if (hasBody && !(request.ContentType ?? string.Empty).StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+            return new ApiError(415, $"the body must be JSON (Content-Type: application/json), not '{request.ContentType}'");
+        return null;
+    }
+
+    private bool IsOwnAuthority(string authority) =>
+        authority == $"127.0.0.1:{port}" || authority == $"localhost:{port}" || authority == $"[::1]:{port}";
+
+    private bool HasToken(HttpRequest request)
+    {
+        string header = request.Headers.Authorization.ToString();
+        const string Scheme = "Bearer ";
+        if (!header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+            return false;
+        byte[] given = Encoding.UTF8.GetBytes(header[Scheme.Length..].Trim());
+        return CryptographicOperations.FixedTimeEquals(given, tokenBytes);
+    }
+}
