@@ -266,7 +266,7 @@ public sealed class PipelineApiTests(DurableTestHost durable) : IClassFixture<Du
     }
 
     [Fact]
-    public async Task RetrainNeedsADatasetWithImagesAndStartsOncePerMinute()
+    public async Task RetrainNeedsADatasetWithImagesStartsOncePerMinuteAndAtMostOncePerInterval()
     {
         string dataset = Azurite.Unique("ds");
         ApiResult<RetrainStarted> empty = await Api.StartRetrainAsync(dataset);
@@ -285,6 +285,16 @@ public sealed class PipelineApiTests(DurableTestHost durable) : IClassFixture<Du
         Assert.Contains("\"outcome\":\"Refused\"", JsonSerializer.Serialize(status.Value, ApiJsonContext.Default.RetrainStatusView), StringComparison.Ordinal);
         Assert.Equal(400, notARetrain.StatusCode);
         Assert.Equal(404, never.StatusCode);
+        // Three minutes later: refused (force=true started a training every minute); past the interval: started.
+        time.Advance(TimeSpan.FromMinutes(3));
+        ApiResult<RetrainStarted> soon = await Api.StartRetrainAsync(dataset, force: true);
+        time.Advance(PipelineApi.MinRetrainInterval);
+        ApiResult<RetrainStarted> later = await Api.StartRetrainAsync(dataset, force: true);
+        await durable.WaitForCompletionAsync(later.Value!.InstanceId);
+
+        Assert.Equal(429, soon.StatusCode);
+        Assert.Contains(started.Value.InstanceId, soon.Error, StringComparison.Ordinal);
+        Assert.Equal(202, later.StatusCode);
         Assert.Equal(404, empty.StatusCode);
         Assert.Equal(400, invalid.StatusCode);
         Assert.Equal(202, started.StatusCode);

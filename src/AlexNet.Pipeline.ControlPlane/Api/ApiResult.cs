@@ -23,6 +23,8 @@ public static class ApiResult
     public static ApiResult<T> Conflict<T>(string error) => new(409, default, error);
 
     public static ApiResult<T> PayloadTooLarge<T>(string error) => new(413, default, error);
+
+    public static ApiResult<T> TooManyRequests<T>(string error) => new(429, default, error);
 }
 
 /// <summary>The body of an error answer.</summary>

@@ -254,7 +254,8 @@ public sealed partial class PipelineApi(
 
     /// <summary>
     /// Starts retraining on <c>training/&lt;dataset&gt;/</c>: 202 when started, 400 for options out of range, 404 when
-    /// the dataset has no images, 409 when a retrain of it was started within the same minute.
+    /// the dataset has no images, 409 when a retrain of it was started within the same minute, 429 when one was started
+    /// less than <see cref="MinRetrainInterval"/> before (and did not fail).
     /// </summary>
     public async Task<ApiResult<RetrainStarted>> StartRetrainAsync(
         string dataset, bool force = false, RetrainInput? options = null, CancellationToken cancellationToken = default)
@@ -268,12 +269,37 @@ public sealed partial class PipelineApi(
         if (!await AnyAsync(PipelineNames.TrainingContainer, dataset + "/", cancellationToken).ConfigureAwait(false))
             return ApiResult.NotFound<RetrainStarted>($"training/{dataset}/ has no images to train on");
 
-        string instanceId = RetrainInstanceId(dataset, time.GetUtcNow());
+        DateTimeOffset now = time.GetUtcNow();
+        if (await RecentRetrainAsync(dataset, now, cancellationToken).ConfigureAwait(false) is { } recent)
+        {
+            return ApiResult.TooManyRequests<RetrainStarted>(string.Create(CultureInfo.InvariantCulture,
+                $"'{dataset}' was retrained at most {MinRetrainInterval.TotalMinutes:F0} minutes ago ('{recent}'); a retrain holds a GPU for up to hours, so one dataset starts at most one every {MinRetrainInterval.TotalMinutes:F0} minutes (force skips the unchanged-data check, not this)"));
+        }
+
+        string instanceId = RetrainInstanceId(dataset, now);
         if (!await StartOnceAsync(instanceId, () => orchestrations.StartRetrainAsync(instanceId, input, cancellationToken), cancellationToken).ConfigureAwait(false))
             return ApiResult.Conflict<RetrainStarted>($"a retrain of '{dataset}' was already started this minute as '{instanceId}'");
 
         LogRetrainStarted(logger, dataset, instanceId, force);
         return ApiResult.Accepted(new RetrainStarted(dataset, instanceId, input));
+    }
+
+    /// <summary>Retrains of one dataset start at least this far apart; a failed or terminated one does not count.</summary>
+    public static readonly TimeSpan MinRetrainInterval = TimeSpan.FromMinutes(10);
+
+    /// <summary>The id of a retrain of <paramref name="dataset"/> claimed in the minutes before this one and not failed, if any.</summary>
+    private async Task<string?> RecentRetrainAsync(string dataset, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        for (int minutes = 1; minutes < MinRetrainInterval.TotalMinutes; minutes++)
+        {
+            string id = RetrainInstanceId(dataset, now.AddMinutes(-minutes));
+            if (await store.GetEntryAsync(PipelineNames.RunsContainer, StartClaims.ClaimBlob(id), cancellationToken).ConfigureAwait(false) is null)
+                continue;
+            OrchestrationState state = (await orchestrations.GetStatusAsync(id, cancellationToken).ConfigureAwait(false)).State;
+            if (state is not (OrchestrationState.Failed or OrchestrationState.Terminated))
+                return id;
+        }
+        return null;
     }
 
     /// <summary>Start of every retrain instance id; batch ids may not start with it.</summary>
