@@ -3,6 +3,7 @@ using AlexNet.Pipeline.Api;
 using AlexNet.Pipeline.Durable;
 using AlexNet.Pipeline.Hosting;
 using AlexNet.Pipeline.Ingest;
+using AlexNet.Pipeline.Labeling;
 using AlexNet.Pipeline.Models;
 using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Worker;
@@ -99,6 +100,44 @@ internal static class LocalPipelineHost
         api.MapPost("/models/{version}/promote", async (string version, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.PromoteAsync(version, ct)));
         api.MapPost("/models/rollback", async (PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.RollbackAsync(ct)));
         api.MapPost("/retrain/{dataset}", StartRetrainAsync);
+        api.MapGet("/review", ReviewPage);
+        api.MapGet("/review/{batch}", async (string batch, string? order, string? label, string? state, string? offset, string? limit, PipelineApi pipeline, CancellationToken ct) =>
+            Respond(await pipeline.GetReviewPageAsync(batch, order, label, state, offset, limit, ct)));
+        api.MapGet("/review/{batch}/images/{**path}", ReviewImageAsync);
+        api.MapPost("/review/{batch}/decisions/{**path}", DecideAsync);
+    }
+
+    // The same page the Functions app serves: it calls the review routes beside it.
+    private static IResult ReviewPage(HttpContext context)
+    {
+        foreach (KeyValuePair<string, string> header in ReviewPageFile.Headers)
+        {
+            if (header.Key != "Content-Type")
+                context.Response.Headers[header.Key] = header.Value;
+        }
+        return Results.Bytes(ReviewPageFile.Bytes, ReviewPageFile.Headers["Content-Type"]);
+    }
+
+    private static async Task<IResult> ReviewImageAsync(string batch, string path, HttpContext context, PipelineApi pipeline, CancellationToken cancellationToken)
+    {
+        ApiResult<ImageContent> result = await pipeline.GetReviewImageAsync(batch, path, cancellationToken);
+        if (!result.IsSuccess)
+            return Respond(result);
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        context.Response.Headers.CacheControl = "private, max-age=300";
+        return Results.Bytes(result.Value!.Bytes, result.Value.ContentType);
+    }
+
+    // Locally nobody signs in: the body names the reviewer.
+    private static async Task<IResult> DecideAsync(string batch, string path, HttpRequest request, PipelineApi pipeline, CancellationToken cancellationToken)
+    {
+        byte[]? body = await ReadBodyAsync(request, cancellationToken);
+        if (body is null)
+            return Respond(ApiResult.PayloadTooLarge<ReviewRecord>($"the body is over {MaxBodyBytes} bytes"));
+        ApiResult<ReviewDecisionInput?> input = PipelineApi.ReadReviewDecision(body);
+        if (!input.IsSuccess)
+            return Respond(ApiResult.BadRequest<ReviewRecord>(input.Error!));
+        return Respond(await pipeline.DecideAsync(batch, path, input.Value, principal: null, cancellationToken));
     }
 
     private const int MaxBodyBytes = RequestBodies.MaxBytes;

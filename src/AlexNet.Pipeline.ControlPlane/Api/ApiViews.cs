@@ -67,4 +67,7 @@ public sealed record RetrainStarted(string Dataset, string InstanceId, RetrainIn
 [JsonSerializable(typeof(RetrainStarted))]
 [JsonSerializable(typeof(LabelBatchInput))]
 [JsonSerializable(typeof(RetrainInput))]
+[JsonSerializable(typeof(ReviewPageView))]
+[JsonSerializable(typeof(ReviewDecisionInput))]
+[JsonSerializable(typeof(ReviewRecord))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
