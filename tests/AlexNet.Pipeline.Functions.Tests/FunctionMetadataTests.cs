@@ -37,6 +37,8 @@ public sealed class FunctionMetadataTests
         { "GetReviewList", "httpTrigger", "review/{batch}" },
         { "GetReviewImage", "httpTrigger", "review/{batch}/images/{*path}" },
         { "DecideReview", "httpTrigger", "review/{batch}/decisions/{*path}" },
+        { "ExportLabels", "httpTrigger", "export/{batch}/{tool}" },
+        { "ImportAnnotations", "httpTrigger", "import/{dataset}/{tool}" },
     };
 
     [Theory]

@@ -190,10 +190,10 @@ public sealed class ReviewApiTests(DurableTestHost durable) : IClassFixture<Dura
         await Store.UploadAsync(PipelineNames.IncomingContainer, $"{batch}/page.png", BinaryData.FromBytes("<script>alert(1)</script>"u8.ToArray()));
         await WriteLabelAsync("page.png", "<script>alert(1)</script>"u8.ToArray(), ("shirt", 0.5f), ("coat", 0.1f));
 
-        ApiResult<ImageContent> served = await Api.GetReviewImageAsync(batch, "a.png");
-        ApiResult<ImageContent> notImage = await Api.GetReviewImageAsync(batch, "page.png");
-        ApiResult<ImageContent> unlabeled = await Api.GetReviewImageAsync(batch, "nope.png");
-        ApiResult<ImageContent> escaping = await Api.GetReviewImageAsync(batch, "a/../../models/current.json");
+        ApiResult<BinaryContent> served = await Api.GetReviewImageAsync(batch, "a.png");
+        ApiResult<BinaryContent> notImage = await Api.GetReviewImageAsync(batch, "page.png");
+        ApiResult<BinaryContent> unlabeled = await Api.GetReviewImageAsync(batch, "nope.png");
+        ApiResult<BinaryContent> escaping = await Api.GetReviewImageAsync(batch, "a/../../models/current.json");
 
         Assert.Equal(200, served.StatusCode);
         Assert.Equal("image/png", served.Value!.ContentType);

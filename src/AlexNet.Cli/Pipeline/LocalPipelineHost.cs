@@ -4,6 +4,7 @@ using AlexNet.Pipeline.Durable;
 using AlexNet.Pipeline.Hosting;
 using AlexNet.Pipeline.Ingest;
 using AlexNet.Pipeline.Labeling;
+using AlexNet.Pipeline.Labeling.Interchange;
 using AlexNet.Pipeline.Models;
 using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Worker;
@@ -105,6 +106,29 @@ internal static class LocalPipelineHost
             Respond(await pipeline.GetReviewPageAsync(batch, order, label, state, offset, limit, ct)));
         api.MapGet("/review/{batch}/images/{**path}", ReviewImageAsync);
         api.MapPost("/review/{batch}/decisions/{**path}", DecideAsync);
+        api.MapGet("/export/{batch}/{tool}", async (string batch, string tool, bool? review, PipelineApi pipeline, CancellationToken ct) =>
+            RespondContent(await pipeline.ExportLabelsAsync(batch, tool, review ?? false, ct)));
+        api.MapPost("/import/{dataset}/{tool}", ImportAsync);
+    }
+
+    private static async Task<IResult> ImportAsync(string dataset, string tool, string? source, HttpRequest request, PipelineApi pipeline, CancellationToken cancellationToken)
+    {
+        byte[]? body = await RequestBodies.ReadAsync(request.Body, request.ContentLength, RequestBodies.MaxExportBytes, cancellationToken);
+        if (body is null)
+            return Respond(ApiResult.PayloadTooLarge<AnnotationImportResult>($"the export is over {RequestBodies.MaxExportBytes} bytes"));
+        return Respond(await pipeline.ImportAnnotationsAsync(dataset, tool, body, source, cancellationToken));
+    }
+
+    private static IResult RespondContent(ApiResult<BinaryContent> result) =>
+        result.IsSuccess ? new NoSniffBytes(result.Value!) : Respond(result);
+
+    private sealed class NoSniffBytes(BinaryContent content) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.XContentTypeOptions = "nosniff";
+            return Results.Bytes(content.Bytes, content.ContentType).ExecuteAsync(httpContext);
+        }
     }
 
     // The same page the Functions app serves: it calls the review routes beside it.
@@ -120,7 +144,7 @@ internal static class LocalPipelineHost
 
     private static async Task<IResult> ReviewImageAsync(string batch, string path, HttpContext context, PipelineApi pipeline, CancellationToken cancellationToken)
     {
-        ApiResult<ImageContent> result = await pipeline.GetReviewImageAsync(batch, path, cancellationToken);
+        ApiResult<BinaryContent> result = await pipeline.GetReviewImageAsync(batch, path, cancellationToken);
         if (!result.IsSuccess)
             return Respond(result);
         context.Response.Headers.XContentTypeOptions = "nosniff";

@@ -109,22 +109,22 @@ public sealed partial class PipelineApi
     /// (the record names its container and blob), at most <see cref="MaxReviewImageBytes"/>, and only in a format
     /// recognised from its first bytes (PNG, JPEG, GIF, WebP, BMP).
     /// </summary>
-    public async Task<ApiResult<ImageContent>> GetReviewImageAsync(string batch, string path, CancellationToken cancellationToken = default)
+    public async Task<ApiResult<BinaryContent>> GetReviewImageAsync(string batch, string path, CancellationToken cancellationToken = default)
     {
         if (BatchError(batch) is { } invalid)
-            return ApiResult.BadRequest<ImageContent>(invalid);
+            return ApiResult.BadRequest<BinaryContent>(invalid);
         if (PathError(path) is { } badPath)
-            return ApiResult.BadRequest<ImageContent>(badPath);
+            return ApiResult.BadRequest<BinaryContent>(badPath);
         LabelRecord? label = await ReadAsync(LabelPaths.LabelsContainer, LabelPaths.Record(batch, path), LabelJsonContext.Default.LabelRecord, cancellationToken).ConfigureAwait(false);
         if (label is null)
-            return ApiResult.NotFound<ImageContent>($"image '{path}' of batch '{batch}' has no label record");
+            return ApiResult.NotFound<BinaryContent>($"image '{path}' of batch '{batch}' has no label record");
 
         ApiResult<byte[]> read = await ReadImageAsync(label, cancellationToken).ConfigureAwait(false);
         if (!read.IsSuccess)
-            return new ApiResult<ImageContent>(read.StatusCode, null, read.Error);
-        return ImageContentType(read.Value!) is { } type
-            ? ApiResult.Ok(new ImageContent(read.Value!, type))
-            : new ApiResult<ImageContent>(415, null, $"image '{path}' is not a PNG, JPEG, GIF, WebP or BMP file");
+            return new ApiResult<BinaryContent>(read.StatusCode, null, read.Error);
+        return ImageMediaType.Of(read.Value!) is { } type
+            ? ApiResult.Ok(new BinaryContent(read.Value!, type))
+            : new ApiResult<BinaryContent>(415, null, $"image '{path}' is not a PNG, JPEG, GIF, WebP or BMP file");
     }
 
     /// <summary>Reads the body of a review decision; refuses JSON that does not parse or does not fit <see cref="ReviewDecisionInput"/>.</summary>
@@ -192,7 +192,7 @@ public sealed partial class PipelineApi
                 return new ApiResult<ReviewRecord>(image.StatusCode, null, image.Error);
             if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(image.Value!)), label.Image.Sha256, StringComparison.Ordinal))
                 return ApiResult.Conflict<ReviewRecord>($"image '{path}' changed since it was labeled; it is reviewed once it is labeled again");
-            await store.UploadAsync(PipelineNames.TrainingContainer, trainingBlob, BinaryData.FromBytes(image.Value!), ImageContentType(image.Value!) ?? "application/octet-stream", cancellationToken: cancellationToken).ConfigureAwait(false);
+            await store.UploadAsync(PipelineNames.TrainingContainer, trainingBlob, BinaryData.FromBytes(image.Value!), ImageMediaType.Of(image.Value!) ?? "application/octet-stream", cancellationToken: cancellationToken).ConfigureAwait(false);
             await store.SetMetadataAsync(PipelineNames.TrainingContainer, trainingBlob, Provenance(label, batch, reviewer, decision, now), cancellationToken).ConfigureAwait(false);
         }
 
@@ -294,18 +294,7 @@ public sealed partial class PipelineApi
         return string.IsNullOrEmpty(text) || int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
     }
 
-    /// <summary>The image type of these bytes from their signature, or null for anything else.</summary>
-    public static string? ImageContentType(ReadOnlySpan<byte> bytes) => bytes switch
-    {
-        [0x89, (byte)'P', (byte)'N', (byte)'G', ..] => "image/png",
-        [0xFF, 0xD8, 0xFF, ..] => "image/jpeg",
-        [(byte)'G', (byte)'I', (byte)'F', (byte)'8', ..] => "image/gif",
-        [(byte)'R', (byte)'I', (byte)'F', (byte)'F', _, _, _, _, (byte)'W', (byte)'E', (byte)'B', (byte)'P', ..] => "image/webp",
-        [(byte)'B', (byte)'M', ..] => "image/bmp",
-        _ => null,
-    };
-
-    private static List<LabelRecord> ReadJsonLines(byte[] content)
+    internal static List<LabelRecord> ReadJsonLines(byte[] content)
     {
         var records = new List<LabelRecord>();
         ReadOnlySpan<byte> rest = content;

@@ -47,5 +47,5 @@ public sealed record ReviewPageView(
 /// </summary>
 public sealed record ReviewDecisionInput(string? Decision, string? Reviewer = null, string? Dataset = null);
 
-/// <summary>The bytes of an image and the type they were recognised as.</summary>
-public sealed record ImageContent(byte[] Bytes, string ContentType);
+/// <summary>Bytes the API answers as they are (an image, an export file) and their media type.</summary>
+public sealed record BinaryContent(byte[] Bytes, string ContentType);

@@ -54,14 +54,10 @@ public sealed class ReviewHttpFunctions(PipelineApiFactory apis)
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ApiResult<ImageContent> result = await Api(client).GetReviewImageAsync(batch, path, cancellationToken).ConfigureAwait(false);
-        if (!result.IsSuccess)
-            return await HttpResults.WriteErrorAsync(request, result.StatusCode, result.Error!, cancellationToken).ConfigureAwait(false);
-        HttpResponseData response = request.CreateResponse(System.Net.HttpStatusCode.OK);
-        response.Headers.Add("Content-Type", result.Value!.ContentType);
-        response.Headers.Add("X-Content-Type-Options", "nosniff");
-        response.Headers.Add("Cache-Control", "private, max-age=300");
-        await response.Body.WriteAsync(result.Value.Bytes, cancellationToken).ConfigureAwait(false);
+        ApiResult<BinaryContent> result = await Api(client).GetReviewImageAsync(batch, path, cancellationToken).ConfigureAwait(false);
+        HttpResponseData response = await HttpResults.WriteContentAsync(request, result, cancellationToken).ConfigureAwait(false);
+        if (result.IsSuccess)
+            response.Headers.Add("Cache-Control", "private, max-age=300");
         return response;
     }
 
