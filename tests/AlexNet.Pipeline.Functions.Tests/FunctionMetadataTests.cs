@@ -39,6 +39,7 @@ public sealed class FunctionMetadataTests
         { "DecideReview", "httpTrigger", "review/{batch}/decisions/{*path}" },
         { "ExportLabels", "httpTrigger", "export/{batch}/{tool}" },
         { "ImportAnnotations", "httpTrigger", "import/{dataset}/{tool}" },
+        { "FindImages", "httpTrigger", "images" },
     };
 
     [Theory]

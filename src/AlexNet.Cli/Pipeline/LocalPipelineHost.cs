@@ -109,6 +109,8 @@ internal static class LocalPipelineHost
         api.MapGet("/export/{batch}/{tool}", async (string batch, string tool, bool? review, PipelineApi pipeline, CancellationToken ct) =>
             RespondContent(await pipeline.ExportLabelsAsync(batch, tool, review ?? false, ct)));
         api.MapPost("/import/{dataset}/{tool}", ImportAsync);
+        api.MapGet("/images", async (string? label, string? minConfidence, string? model, string? offset, string? limit, PipelineApi pipeline, CancellationToken ct) =>
+            Respond(await pipeline.FindImagesAsync(label, minConfidence, model, offset, limit, ct)));
     }
 
     private static async Task<IResult> ImportAsync(string dataset, string tool, string? source, HttpRequest request, PipelineApi pipeline, CancellationToken cancellationToken)

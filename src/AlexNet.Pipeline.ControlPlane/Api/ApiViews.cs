@@ -70,5 +70,6 @@ public sealed record RetrainStarted(string Dataset, string InstanceId, RetrainIn
 [JsonSerializable(typeof(ReviewPageView))]
 [JsonSerializable(typeof(ReviewDecisionInput))]
 [JsonSerializable(typeof(ReviewRecord))]
+[JsonSerializable(typeof(ImagesView))]
 [JsonSerializable(typeof(AlexNet.Pipeline.Labeling.Interchange.AnnotationImportResult))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
