@@ -191,6 +191,12 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
           name: 'Retrain__Dataset'
           value: retrainDataset
         }
+        // The host buffers a request body before the worker sees it (default limit 100 MB). The largest body the API
+        // takes is a labeling-tool export to import (RequestBodies.MaxExportBytes, 16 MiB); the rest are a few options.
+        {
+          name: 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT'
+          value: '17825792'
+        }
         // DefaultAzureCredential in app code picks the user-assigned identity through this.
         {
           name: 'AZURE_CLIENT_ID'

@@ -44,6 +44,10 @@ public sealed class LocalApiGuardTests
         HttpContext right = Request("GET", "/api/models", "127.0.0.1:7071", null, null);
         right.Request.Headers.Authorization = "Bearer 0123456789abcdef0123";
 
+        HttpContext page = Request("GET", "/api/review/b", "127.0.0.1:7071", null, null);
+        page.Request.QueryString = new QueryString("?code=0123456789abcdef0123");
+
+        Assert.Equal(200, await RunAsync(guard, page)); // the review page carries a key as ?code=
         Assert.Equal(401, await RunAsync(guard, none));
         Assert.Equal(401, await RunAsync(guard, wrong));
         Assert.Equal(200, await RunAsync(guard, right));

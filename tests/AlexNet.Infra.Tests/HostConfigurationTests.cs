@@ -45,6 +45,8 @@ public sealed class HostConfigurationTests(CompiledTemplate template)
         Assert.Equal("[parameters('ingestSweepSchedule')]", settings["IngestSweepSchedule"]);
         Assert.Equal("[parameters('retrainSchedule')]", settings["RetrainSchedule"]);
         Assert.Contains("Retrain__Dataset", settings.Keys);
+        // 17 MiB: the 16 MiB of an import body and its framing; the host's default (100 MB) buffered far more than any route reads.
+        Assert.Equal("17825792", settings["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"]);
         Assert.Equal("servicebus", settings["Messaging__Backend"]);
         // The same setting names the queues in both hosts, so the sender and the receiver cannot disagree.
         Assert.Equal("[parameters('labelQueueName')]", settings["Messaging__LabelQueue"]);

@@ -42,7 +42,7 @@ public sealed class DurableWrapperTests : IAsyncLifetime
     {
         var orchestrators = new OrchestratorFunctions();
         var activities = new ActivityFunctions();
-        host = await DurableTaskTestHost.StartAsync(tasks =>
+        host = await TestDurableHosts.StartAsync(tasks =>
         {
             tasks.AddOrchestratorFunc<TrainWaitInput, TrainDone>(OrchestrationNames.WaitForTrainDone, (context, input) => orchestrators.WaitForTrainDone(context));
             tasks.AddActivityFunc<string, TrainDone?>(OrchestrationNames.CheckTrainDone, (context, input) =>

@@ -12,7 +12,8 @@ namespace AlexNet.Cli.Pipeline;
 /// preflight), and a DNS-rebinding page reaches it under its own host name. So every <c>/api</c> request must name
 /// this address in <c>Host</c> (127.0.0.1, localhost or [::1] with this port), carry no foreign <c>Origin</c>, send any
 /// body as <c>application/json</c> (a type a cross-site page cannot send without a preflight this host never
-/// answers), and, when <c>--api-token</c> (or ALEXNET_API_TOKEN) sets one, present it as <c>Authorization: Bearer</c>.
+/// answers), and, when <c>--api-token</c> (or ALEXNET_API_TOKEN) sets one, present it as <c>Authorization: Bearer</c> or
+/// <c>?code=</c> (as the review page sends a key).
 /// </summary>
 internal sealed class LocalApiGuard(int port, string? token)
 {
@@ -49,13 +50,15 @@ internal sealed class LocalApiGuard(int port, string? token)
     private bool IsOwnAuthority(string authority) =>
         authority == $"127.0.0.1:{port}" || authority == $"localhost:{port}" || authority == $"[::1]:{port}";
 
+    /// <summary>
+    /// The token as <c>Authorization: Bearer</c>, or as <c>?code=</c>, where the review page carries a Functions key (so
+    /// the same page works against a pipeline started with a token).
+    /// </summary>
     private bool HasToken(HttpRequest request)
     {
         string header = request.Headers.Authorization.ToString();
         const string Scheme = "Bearer ";
-        if (!header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
-            return false;
-        byte[] given = Encoding.UTF8.GetBytes(header[Scheme.Length..].Trim());
-        return CryptographicOperations.FixedTimeEquals(given, tokenBytes);
+        string? given = header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) ? header[Scheme.Length..].Trim() : request.Query["code"];
+        return given is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), tokenBytes);
     }
 }

@@ -3,6 +3,8 @@ using AlexNet.Pipeline.Api;
 using AlexNet.Pipeline.Durable;
 using AlexNet.Pipeline.Hosting;
 using AlexNet.Pipeline.Ingest;
+using AlexNet.Pipeline.Labeling;
+using AlexNet.Pipeline.Labeling.Interchange;
 using AlexNet.Pipeline.Models;
 using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Worker;
@@ -102,6 +104,69 @@ internal static class LocalPipelineHost
         api.MapPost("/models/rollback", async (PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.RollbackAsync(ct)));
         api.MapPost("/retrain/{dataset}", StartRetrainAsync);
         api.MapGet("/retrain/runs/{instanceId}", async (string instanceId, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.GetRetrainStatusAsync(instanceId, ct)));
+        api.MapGet("/review", ReviewPage);
+        api.MapGet("/review/{batch}", async (string batch, string? order, string? label, string? state, string? offset, string? limit, PipelineApi pipeline, CancellationToken ct) =>
+            Respond(await pipeline.GetReviewPageAsync(batch, order, label, state, offset, limit, ct)));
+        api.MapGet("/review/{batch}/images/{**path}", ReviewImageAsync);
+        api.MapPost("/review/{batch}/decisions/{**path}", DecideAsync);
+        api.MapGet("/export/{batch}/{tool}", async (string batch, string tool, bool? review, PipelineApi pipeline, CancellationToken ct) =>
+            RespondContent(await pipeline.ExportLabelsAsync(batch, tool, review ?? false, ct)));
+        api.MapPost("/import/{dataset}/{tool}", ImportAsync);
+        api.MapGet("/images", async (string? label, string? minConfidence, string? model, string? offset, string? limit, PipelineApi pipeline, CancellationToken ct) =>
+            Respond(await pipeline.FindImagesAsync(label, minConfidence, model, offset, limit, ct)));
+    }
+
+    private static async Task<IResult> ImportAsync(string dataset, string tool, string? source, HttpRequest request, PipelineApi pipeline, CancellationToken cancellationToken)
+    {
+        byte[]? body = await RequestBodies.ReadAsync(request.Body, request.ContentLength, RequestBodies.MaxExportBytes, cancellationToken);
+        if (body is null)
+            return Respond(ApiResult.PayloadTooLarge<AnnotationImportResult>($"the export is over {RequestBodies.MaxExportBytes} bytes"));
+        return Respond(await pipeline.ImportAnnotationsAsync(dataset, tool, body, source, cancellationToken));
+    }
+
+    private static IResult RespondContent(ApiResult<BinaryContent> result) =>
+        result.IsSuccess ? new NoSniffBytes(result.Value!) : Respond(result);
+
+    private sealed class NoSniffBytes(BinaryContent content) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.XContentTypeOptions = "nosniff";
+            return Results.Bytes(content.Bytes, content.ContentType).ExecuteAsync(httpContext);
+        }
+    }
+
+    // The same page the Functions app serves: it calls the review routes beside it.
+    private static IResult ReviewPage(HttpContext context)
+    {
+        foreach (KeyValuePair<string, string> header in ReviewPageFile.Headers)
+        {
+            if (header.Key != "Content-Type")
+                context.Response.Headers[header.Key] = header.Value;
+        }
+        return Results.Bytes(ReviewPageFile.Bytes, ReviewPageFile.Headers["Content-Type"]);
+    }
+
+    private static async Task<IResult> ReviewImageAsync(string batch, string path, HttpContext context, PipelineApi pipeline, CancellationToken cancellationToken)
+    {
+        ApiResult<BinaryContent> result = await pipeline.GetReviewImageAsync(batch, path, cancellationToken);
+        if (!result.IsSuccess)
+            return Respond(result);
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        context.Response.Headers.CacheControl = "private, max-age=300";
+        return Results.Bytes(result.Value!.Bytes, result.Value.ContentType);
+    }
+
+    // Locally nobody signs in: the body names the reviewer.
+    private static async Task<IResult> DecideAsync(string batch, string path, HttpRequest request, PipelineApi pipeline, CancellationToken cancellationToken)
+    {
+        byte[]? body = await ReadBodyAsync(request, cancellationToken);
+        if (body is null)
+            return Respond(ApiResult.PayloadTooLarge<ReviewRecord>($"the body is over {MaxBodyBytes} bytes"));
+        ApiResult<ReviewDecisionInput?> input = PipelineApi.ReadReviewDecision(body);
+        if (!input.IsSuccess)
+            return Respond(ApiResult.BadRequest<ReviewRecord>(input.Error!));
+        return Respond(await pipeline.DecideAsync(batch, path, input.Value, principal: null, cancellationToken));
     }
 
     private const int MaxBodyBytes = RequestBodies.MaxBytes;

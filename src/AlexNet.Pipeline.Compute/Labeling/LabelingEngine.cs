@@ -348,7 +348,12 @@ public sealed partial class LabelingEngine(
 
             if (options.TagSourceImages && source is BlobImageSource blobs)
             {
-                var tags = new Dictionary<string, string> { ["top1"] = TagValue(record.Top5[0].Label), ["model"] = TagValue(manifest.Version) };
+                var tags = new Dictionary<string, string>
+                {
+                    ["top1"] = TagValue(record.Top5[0].Label),
+                    ["model"] = TagValue(manifest.Version),
+                    [LabelTags.Top1Probability] = LabelTags.ProbabilityValue(record.Top5[0].Probability),
+                };
                 await blobs.Store.SetTagsAsync(image.Container, image.Path, tags, token).ConfigureAwait(false);
             }
             return new ItemResult(image, LabelOutcome.Labeled, record.Top5[0].Label);

@@ -82,4 +82,9 @@ public sealed record RetrainStarted(string Dataset, string InstanceId, RetrainIn
 [JsonSerializable(typeof(RetrainStarted))]
 [JsonSerializable(typeof(LabelBatchInput))]
 [JsonSerializable(typeof(RetrainInput))]
+[JsonSerializable(typeof(ReviewPageView))]
+[JsonSerializable(typeof(ReviewDecisionInput))]
+[JsonSerializable(typeof(ReviewRecord))]
+[JsonSerializable(typeof(ImagesView))]
+[JsonSerializable(typeof(AlexNet.Pipeline.Labeling.Interchange.AnnotationImportResult))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -59,7 +59,7 @@ public sealed class BatchReport(IBlobStore store, TimeProvider time)
         var names = new List<string>();
         await foreach (BlobEntry entry in store.ListAsync(container, batch + "/", token).ConfigureAwait(false))
         {
-            if (entry.Name.EndsWith(".json", StringComparison.Ordinal) && !LabelPaths.IsBatchFile(batch, entry.Name))
+            if (entry.Name.EndsWith(".json", StringComparison.Ordinal) && !LabelPaths.IsBatchFile(batch, entry.Name) && !LabelPaths.IsReviewRecord(batch, entry.Name))
                 names.Add(entry.Name);
         }
 

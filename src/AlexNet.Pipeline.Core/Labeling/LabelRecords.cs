@@ -85,6 +85,7 @@ public sealed record LabelRunStatistics(
 [JsonSerializable(typeof(RejectedRecord))]
 [JsonSerializable(typeof(BatchSummary))]
 [JsonSerializable(typeof(LabelRunStatistics))]
+[JsonSerializable(typeof(ReviewRecord))]
 public sealed partial class LabelJsonContext : JsonSerializerContext;
 
 /// <summary>Where the records of a batch live in storage (<c>../shared/DESIGN.md</c> layout).</summary>
@@ -96,6 +97,9 @@ public static class LabelPaths
     public const string LabelsCsv = "labels.csv";
     public const string Summary = "summary.json";
     public const string Review = "review.jsonl";
+
+    /// <summary>The folder of a batch's review decisions: <c>labels/&lt;batch&gt;/reviews/&lt;path&gt;.json</c>.</summary>
+    public const string ReviewsFolder = "reviews";
 
     /// <summary>The longest blob name Azure Storage accepts.</summary>
     public const int MaxBlobNameLength = 1024;
@@ -120,11 +124,41 @@ public static class LabelPaths
         ArgumentNullException.ThrowIfNull(imagePath);
         if (PathProblem(imagePath) is null)
         {
-            string name = $"{batch}/{(IsReserved(imagePath) ? imagePath + EscapeSuffix : imagePath)}.json";
+            string name = $"{batch}/{EscapeReviewsFolder(IsReserved(imagePath) ? imagePath + EscapeSuffix : imagePath)}.json";
             if (name.Length <= MaxBlobNameLength && name.Count(c => c == '/') < MaxBlobNameSegments)
                 return name;
         }
         return $"{batch}/{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(imagePath)))}{HashedSuffix}.json";
+    }
+
+    /// <summary>
+    /// The review decision of an image: <c>&lt;batch&gt;/reviews/&lt;name&gt;.json</c>, where <c>&lt;name&gt;</c> is the image's
+    /// own record name under the batch (<see cref="Record"/>), or its hashed name when the whole would be too long.
+    /// </summary>
+    public static string ReviewRecord(string batch, string imagePath)
+    {
+        string record = Record(batch, imagePath)[(batch.Length + 1)..];
+        string name = $"{batch}/{ReviewsFolder}/{record}";
+        if (name.Length <= MaxBlobNameLength && name.Count(c => c == '/') < MaxBlobNameSegments)
+            return name;
+        return $"{batch}/{ReviewsFolder}/{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(imagePath)))}{HashedSuffix}.json";
+    }
+
+    /// <summary>Whether a blob of <c>labels/</c> is one of the batch's review decisions rather than an image's label record.</summary>
+    public static bool IsReviewRecord(string batch, string blobName) =>
+        blobName.StartsWith($"{batch}/{ReviewsFolder}/", StringComparison.Ordinal);
+
+    // An image under a folder named "reviews" (or "reviews.image", ...) at the top of its batch gets one more ".image" on
+    // that folder, so no label record lies in the reviews folder; the mapping stays one-to-one as in IsReserved.
+    private static string EscapeReviewsFolder(string path)
+    {
+        int slash = path.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 0)
+            return path;
+        string first = path[..slash];
+        while (first.EndsWith(EscapeSuffix, StringComparison.Ordinal))
+            first = first[..^EscapeSuffix.Length];
+        return first == ReviewsFolder ? path[..slash] + EscapeSuffix + path[slash..] : path;
     }
 
     /// <summary>

@@ -43,6 +43,12 @@ public sealed class ChaosBlobStore(IBlobStore inner, ChaosInjector chaos) : IBlo
     public Task SetTagsAsync(string container, string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default) =>
         chaos.RunAsync(Family, "blob.SetTags", $"{container}/{name}", token => inner.SetTagsAsync(container, name, tags, token), cancellationToken);
 
+    public Task<bool> SetMetadataAsync(string container, string name, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default) =>
+        chaos.RunAsync(Family, "blob.SetMetadata", $"{container}/{name}", token => inner.SetMetadataAsync(container, name, metadata, token), cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, string>?> GetMetadataAsync(string container, string name, CancellationToken cancellationToken = default) =>
+        chaos.RunAsync(Family, "blob.GetMetadata", $"{container}/{name}", token => inner.GetMetadataAsync(container, name, token), cancellationToken);
+
     public async IAsyncEnumerable<BlobEntry> FindByTagsAsync(string tagQuery, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await chaos.RunAsync(Family, "blob.FindByTags", tagQuery, static _ => Task.CompletedTask, cancellationToken).ConfigureAwait(false);

@@ -187,6 +187,33 @@ public sealed partial class AzureBlobStore(BlobServiceClient client, ILogger<Azu
         }
     }
 
+    public async Task<bool> SetMetadataAsync(string container, string name, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        try
+        {
+            await Blob(container, name).SetMetadataAsync(new Dictionary<string, string>(metadata), cancellationToken: cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (IsNotFound(ex))
+        {
+            throw new BlobNotFoundException(container, name, ex);
+        }
+    }
+
+    public async Task<IReadOnlyDictionary<string, string>?> GetMetadataAsync(string container, string name, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var properties = await Blob(container, name).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return new Dictionary<string, string>(properties.Value.Metadata, StringComparer.OrdinalIgnoreCase);
+        }
+        catch (RequestFailedException ex) when (IsNotFound(ex))
+        {
+            return null;
+        }
+    }
+
     public async IAsyncEnumerable<BlobEntry> FindByTagsAsync(string tagQuery, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(tagQuery);

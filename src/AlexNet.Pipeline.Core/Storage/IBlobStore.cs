@@ -48,6 +48,18 @@ public interface IBlobStore
     Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Replaces the blob's metadata (names are C# identifiers, values ASCII; not indexed, read with the blob's
+    /// properties). Returns false when this store keeps no metadata (this default; the local folder store); throws
+    /// <see cref="BlobNotFoundException"/> when the blob does not exist.
+    /// </summary>
+    Task<bool> SetMetadataAsync(string container, string name, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default) =>
+        Task.FromResult(false);
+
+    /// <summary>The blob's metadata; null when the blob does not exist or this store keeps none.</summary>
+    Task<IReadOnlyDictionary<string, string>?> GetMetadataAsync(string container, string name, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyDictionary<string, string>?>(null);
+
+    /// <summary>
     /// Replaces the blob's index tags (at most 10; keys 1-128 and values 0-256 characters of letters, digits,
     /// space and <c>+ - . / : = _</c>). Throws <see cref="BlobNotFoundException"/> when the blob does not exist.
     /// </summary>

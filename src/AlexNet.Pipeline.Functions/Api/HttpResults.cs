@@ -30,6 +30,18 @@ internal static class HttpResults
         return response;
     }
 
+    /// <summary>Bytes as they are (an image, an export file), never sniffed into another type; or the error.</summary>
+    public static async Task<HttpResponseData> WriteContentAsync(HttpRequestData request, ApiResult<BinaryContent> result, CancellationToken cancellationToken)
+    {
+        if (!result.IsSuccess)
+            return await WriteErrorAsync(request, result.StatusCode, result.Error ?? "the request failed", cancellationToken).ConfigureAwait(false);
+        HttpResponseData response = request.CreateResponse(HttpStatusCode.OK);
+        response.Headers.Add("Content-Type", result.Value!.ContentType);
+        response.Headers.Add("X-Content-Type-Options", "nosniff");
+        await response.Body.WriteAsync(result.Value.Bytes, cancellationToken).ConfigureAwait(false);
+        return response;
+    }
+
     private static async Task<HttpResponseData> WriteJsonAsync(HttpRequestData request, HttpStatusCode status, byte[] body, CancellationToken cancellationToken)
     {
         HttpResponseData response = request.CreateResponse(status);

@@ -122,6 +122,19 @@ public sealed class PipelineHttpFunctions(PipelineApiFactory apis)
         CancellationToken cancellationToken) =>
         await HttpResults.WriteAsync(request, await Api(client).GetRetrainStatusAsync(instanceId, cancellationToken).ConfigureAwait(false), ApiJsonContext.Default.RetrainStatusView, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>GET /api/images?label=&amp;minConfidence=&amp;model=&amp;offset=&amp;limit=: uploads found by their index tags.</summary>
+    [Function(nameof(FindImages))]
+    public async Task<HttpResponseData> FindImages(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "images")] HttpRequestData request,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var query = request.Query;
+        ApiResult<ImagesView> result = await Api(client).FindImagesAsync(query["label"], query["minConfidence"], query["model"], query["offset"], query["limit"], cancellationToken).ConfigureAwait(false);
+        return await HttpResults.WriteAsync(request, result, ApiJsonContext.Default.ImagesView, cancellationToken).ConfigureAwait(false);
+    }
+
     private PipelineApi Api(DurableTaskClient client) => apis.Create(new FunctionsOrchestrationClient(client));
 
     /// <summary>The body, or null when it is over <see cref="MaxBodyBytes"/> (refused by its Content-Length before reading).</summary>

@@ -37,4 +37,21 @@ public sealed class LabelPathsTests
         Assert.Equal("b/summary.image.json", LabelPaths.Record("b", "summary"));
         Assert.Equal("b/a/summary.json", LabelPaths.Record("b", "a/summary"));
     }
+
+    [Fact]
+    public void ReviewDecisionsHaveAFolderNoImageRecordLiesIn()
+    {
+        string[] paths = ["x.png", "reviews/x.png", "reviews.image/x.png", "reviews.image.image/x.png", "reviews", "a/reviews/x.png"];
+
+        string[] records = paths.Select(p => LabelPaths.Record("b", p)).ToArray();
+        string[] reviews = paths.Select(p => LabelPaths.ReviewRecord("b", p)).ToArray();
+
+        Assert.Equal("b/reviews.image/x.png.json", LabelPaths.Record("b", "reviews/x.png"));
+        Assert.Equal("b/reviews/x.png.json", LabelPaths.ReviewRecord("b", "x.png"));
+        Assert.Equal(records.Length + reviews.Length, records.Concat(reviews).Distinct(StringComparer.Ordinal).Count());
+        Assert.All(records, name => Assert.False(LabelPaths.IsReviewRecord("b", name), name));
+        Assert.All(reviews, name => Assert.True(LabelPaths.IsReviewRecord("b", name), name));
+        Assert.StartsWith("b/reviews/", LabelPaths.ReviewRecord("b", new string('y', 2000)), StringComparison.Ordinal);
+        Assert.InRange(LabelPaths.ReviewRecord("b", new string('y', 2000)).Length, 1, 1024);
+    }
 }

@@ -191,6 +191,18 @@ public sealed class LabelingEngineTests : IDisposable
             found.Add(entry.Name);
         Assert.Contains("shoot/a/photo-000.jpg", found);
         Assert.All(found, name => Assert.StartsWith("shoot/", name, StringComparison.Ordinal));
+
+        // The top-1 probability is a fixed-width tag, so a string comparison in the query compares probabilities.
+        string p = LabelTags.ProbabilityValue(record.Top5[0].Probability);
+        var atLeast = new List<string>();
+        await foreach (var entry in store.FindByTagsAsync($"\"top1\" = '{top1}' AND \"top1p\" >= '{p}'"))
+            atLeast.Add(entry.Name);
+        var above = new List<string>();
+        await foreach (var entry in store.FindByTagsAsync($"\"top1\" = '{top1}' AND \"top1p\" > '{p}'"))
+            above.Add(entry.Name);
+        Assert.Matches(@"^[01]\.\d{4}$", p);
+        Assert.Contains("shoot/a/photo-000.jpg", atLeast);
+        Assert.DoesNotContain("shoot/a/photo-000.jpg", above);
     }
 
     [Fact]

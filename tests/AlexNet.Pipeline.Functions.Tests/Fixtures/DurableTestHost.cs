@@ -20,7 +20,7 @@ public sealed class DurableTestHost : IAsyncLifetime
     public FunctionsOrchestrationClient Orchestrations => new(Client);
 
     public async Task InitializeAsync() =>
-        host = await DurableTaskTestHost.StartAsync(tasks =>
+        host = await TestDurableHosts.StartAsync(tasks =>
         {
             // The real progress and result shapes, stored by the SDK's default serializer (PascalCase), as Durable
             // Functions stores them unless the app gives it another.
