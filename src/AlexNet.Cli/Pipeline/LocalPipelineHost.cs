@@ -5,6 +5,7 @@ using AlexNet.Pipeline.Hosting;
 using AlexNet.Pipeline.Ingest;
 using AlexNet.Pipeline.Labeling;
 using AlexNet.Pipeline.Labeling.Interchange;
+using AlexNet.Pipeline.Metering;
 using AlexNet.Pipeline.Models;
 using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Worker;
@@ -74,6 +75,8 @@ internal static class LocalPipelineHost
         builder.AddServiceDefaults();
         builder.AddPipelineStorage();
         builder.AddPipelineMessaging();
+        // Every blob and queue request of the pipeline side, by kind: what `--bench` reports per image.
+        builder.AddRequestCounting();
         builder.AddLocalDurableEngine();
         builder.AddLabelWorker();
         builder.AddTrainWorker();

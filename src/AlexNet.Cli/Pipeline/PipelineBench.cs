@@ -8,6 +8,7 @@ using AlexNet.Model.Packaging;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Ingest;
 using AlexNet.Pipeline.Labeling;
+using AlexNet.Pipeline.Metering;
 using AlexNet.Pipeline.Models;
 using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Storage;
@@ -20,15 +21,22 @@ namespace AlexNet.Cli.Pipeline;
 /// first the labeling engine straight from a folder into a folder, then the same files uploaded to
 /// <c>incoming/&lt;batch&gt;/</c> and labeled through the LabelBatch orchestration, the label queue and the worker.
 /// Pipeline time runs from the orchestration's start to its completion (uploads are the data team's time). Then the
-/// upload stream: the same files under a new batch, one ingest message each, as uploads arrive day to day.
+/// upload stream: the same files under a new batch, one ingest message each, as uploads arrive day to day. Both ways
+/// report the blob and queue requests the pipeline made per labeled image, by kind, from the host's
+/// <see cref="RequestCounter"/> (the durable engine's own history and queues are not among them).
 /// </summary>
-internal sealed class PipelineBench(IBlobStore store, ModelRegistry models, IOrchestrationClient orchestrations, IngestSweeper sweeper, TimeProvider time, TextWriter output)
+internal sealed class PipelineBench(
+    IBlobStore store, ModelRegistry models, IOrchestrationClient orchestrations, IngestSweeper sweeper, RequestCounter requests, TimeProvider time, TextWriter output)
 {
     private static readonly TimeSpan UploadStreamTimeout = TimeSpan.FromMinutes(10);
 
     public sealed record Result(
         int Images, int BatchSize, int ChunkSize, double LabelImagesPerSecond, double PipelineImagesPerSecond, double Ratio,
-        double UploadStreamImagesPerSecond, double UploadStreamRatio, string Model, DateTimeOffset MeasuredAt);
+        double UploadStreamImagesPerSecond, double UploadStreamRatio, string Model, DateTimeOffset MeasuredAt,
+        int Chunks, RequestCounts BatchRequests, RequestCounts BatchRequestsPerImage, RequestCounts UploadStreamRequests, RequestCounts UploadStreamRequestsPerImage);
+
+    /// <summary>The bench's own look at the results (counting records), kept out of the pipeline's request counts.</summary>
+    private IBlobStore Uncounted => store is CountingBlobStore counting ? counting.Inner : store;
 
     public async Task<int> RunAsync(int count, int batchSize, int chunkSize, bool json, CancellationToken cancellationToken)
     {
@@ -48,6 +56,7 @@ internal sealed class PipelineBench(IBlobStore store, ModelRegistry models, IOrc
             string batch = $"bench-{time.GetUtcNow():yyyyMMdd-HHmmss}";
             await UploadAsync(images, batch, cancellationToken);
 
+            RequestCounts before = requests.Snapshot();
             var clock = Stopwatch.StartNew();
             await orchestrations.StartLabelBatchAsync(new LabelBatchInput(batch, ChunkSize: chunkSize, PollSeconds: 1, ChunkTimeoutSeconds: 600), cancellationToken);
             OrchestrationStatus status;
@@ -58,6 +67,7 @@ internal sealed class PipelineBench(IBlobStore store, ModelRegistry models, IOrc
             }
             while (status.State is OrchestrationState.Pending or OrchestrationState.Running);
             clock.Stop();
+            RequestCounts batchRequests = requests.Snapshot() - before;
             if (status.State != OrchestrationState.Completed)
                 throw new CliException($"pipeline batch {batch} ended {status.State}: {status.FailureMessage}");
             var summary = await store.DownloadAsync(LabelPaths.LabelsContainer, LabelPaths.BatchFile(batch, LabelPaths.Summary), cancellationToken)
@@ -66,12 +76,13 @@ internal sealed class PipelineBench(IBlobStore store, ModelRegistry models, IOrc
             double pipelineRate = labeled / clock.Elapsed.TotalSeconds;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"pipeline batch: {labeled} images in {clock.Elapsed.TotalSeconds:F1} s, {pipelineRate:F1} img/s"));
 
-            double streamRate = await UploadStreamAsync(images, batch + "-uploads", count, cancellationToken);
+            var (streamRate, streamRequests) = await UploadStreamAsync(images, batch + "-uploads", count, cancellationToken);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"upload stream: {count} images, {streamRate:F1} img/s"));
 
             var result = new Result(
                 count, batchSize, chunkSize, labelRate, pipelineRate, pipelineRate / labelRate, streamRate, streamRate / labelRate,
-                package.Manifest.Version, time.GetUtcNow());
+                package.Manifest.Version, time.GetUtcNow(), (count + chunkSize - 1) / chunkSize,
+                batchRequests, batchRequests.Per(Math.Max(labeled, 1)), streamRequests, streamRequests.Per(count));
             if (json)
             {
                 output.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
@@ -85,6 +96,7 @@ internal sealed class PipelineBench(IBlobStore store, ModelRegistry models, IOrc
                 table.AddRow("upload stream (ingest sweep, one message per image, worker)", string.Create(CultureInfo.InvariantCulture, $"{streamRate:F1} img/s"));
                 table.AddRow("ratio upload stream / label", result.UploadStreamRatio.ToString("F3", CultureInfo.InvariantCulture));
                 CliConsole.For(output).Write(table);
+                CliConsole.For(output).Write(RequestTable(result));
             }
             return labeled == count ? 0 : CliApplication.Failure;
         }
@@ -95,14 +107,34 @@ internal sealed class PipelineBench(IBlobStore store, ModelRegistry models, IOrc
         }
     }
 
+    /// <summary>Requests per labeled image by kind, the kinds neither way used left out.</summary>
+    private static Table RequestTable(Result result)
+    {
+        var table = new Table()
+            .Title(string.Create(CultureInfo.InvariantCulture, $"blob and queue requests per labeled image (batch: {result.Chunks} chunks of up to {result.ChunkSize})"))
+            .AddColumn("kind").AddColumn(new TableColumn("batch").RightAligned()).AddColumn(new TableColumn("upload stream").RightAligned());
+        static string Format(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
+        foreach (RequestKind kind in Enum.GetValues<RequestKind>())
+        {
+            if (result.BatchRequests[kind] != 0 || result.UploadStreamRequests[kind] != 0)
+                table.AddRow(kind.ToString(), Format(result.BatchRequestsPerImage[kind]), Format(result.UploadStreamRequestsPerImage[kind]));
+        }
+        table.AddRow("blob, all kinds", Format(result.BatchRequestsPerImage.Blob), Format(result.UploadStreamRequestsPerImage.Blob));
+        table.AddRow("queue, all kinds", Format(result.BatchRequestsPerImage.Queue), Format(result.UploadStreamRequestsPerImage.Queue));
+        table.AddRow("total", Format(result.BatchRequestsPerImage.Total), Format(result.UploadStreamRequestsPerImage.Total));
+        return table;
+    }
+
     /// <summary>
     /// The other way in: the same files uploaded under a new batch, each ingested as a message of its own (the sweep
-    /// standing in for the upload events) and labeled by the worker. Timed from the first sweep to the last record.
+    /// standing in for the upload events) and labeled by the worker. Timed, and its requests counted, from the first
+    /// sweep to the last record.
     /// </summary>
-    private async Task<double> UploadStreamAsync(string images, string batch, int count, CancellationToken cancellationToken)
+    private async Task<(double ImagesPerSecond, RequestCounts Requests)> UploadStreamAsync(string images, string batch, int count, CancellationToken cancellationToken)
     {
         await UploadAsync(images, batch, cancellationToken);
 
+        RequestCounts before = requests.Snapshot();
         var clock = Stopwatch.StartNew();
         while ((await sweeper.SweepAsync(cancellationToken)).Incomplete)
         {
@@ -115,7 +147,7 @@ internal sealed class PipelineBench(IBlobStore store, ModelRegistry models, IOrc
             await Task.Delay(TimeSpan.FromMilliseconds(250), time, cancellationToken);
         }
         clock.Stop();
-        return count / clock.Elapsed.TotalSeconds;
+        return (count / clock.Elapsed.TotalSeconds, requests.Snapshot() - before);
     }
 
     /// <summary>The generated files into <c>incoming/&lt;batch&gt;/</c>, as a data team would upload them (untimed).</summary>
@@ -126,7 +158,7 @@ internal sealed class PipelineBench(IBlobStore store, ModelRegistry models, IOrc
     private async Task<int> CountRecordsAsync(string batch, CancellationToken cancellationToken)
     {
         int records = 0;
-        await foreach (BlobEntry entry in store.ListAsync(LabelPaths.LabelsContainer, batch + "/", cancellationToken))
+        await foreach (BlobEntry entry in Uncounted.ListAsync(LabelPaths.LabelsContainer, batch + "/", cancellationToken))
         {
             if (!LabelPaths.IsBatchFile(batch, entry.Name))
                 records++;

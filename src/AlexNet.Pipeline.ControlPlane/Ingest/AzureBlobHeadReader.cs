@@ -1,16 +1,22 @@
 using System.Globalization;
+using AlexNet.Pipeline.Metering;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 
 namespace AlexNet.Pipeline.Ingest;
 
-/// <summary>A ranged download (<c>x-ms-range: bytes=0-N</c>): the header bytes and the blob's size and ETag in one request.</summary>
-public sealed class AzureBlobHeadReader(BlobServiceClient client) : IBlobHeadReader
+/// <summary>
+/// A ranged download (<c>x-ms-range: bytes=0-N</c>): the header bytes and the blob's size and ETag in one request. It goes
+/// to the blob service directly, past any <see cref="CountingBlobStore"/>, so it counts itself into the host's
+/// <see cref="RequestCounter"/> when there is one.
+/// </summary>
+public sealed class AzureBlobHeadReader(BlobServiceClient client, RequestCounter? requests = null) : IBlobHeadReader
 {
     public async Task<BlobHead?> ReadHeadAsync(string container, string name, int maxBytes, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
+        requests?.Add(RequestKind.Read);
         BlobClient blob = client.GetBlobContainerClient(container).GetBlobClient(name);
         try
         {

@@ -1,5 +1,6 @@
 using AlexNet.Imaging;
 using AlexNet.Pipeline.Hosting;
+using AlexNet.Pipeline.Metering;
 using AlexNet.Pipeline.Storage;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
@@ -33,7 +34,7 @@ public static class IngestHostingExtensions
         services.TryAddSingleton(_ => new ImageDecoder(builder.Configuration.GetSection(ImageLimitsSection).Get<ImageLimits>() ?? ImageLimits.Default));
         services.TryAddSingleton<IBlobHeadReader>(provider =>
             provider.GetRequiredService<IOptions<StorageOptions>>().Value.Backend == StorageBackend.Azure
-                ? new AzureBlobHeadReader(provider.GetRequiredService<BlobServiceClient>())
+                ? new AzureBlobHeadReader(provider.GetRequiredService<BlobServiceClient>(), provider.GetService<RequestCounter>())
                 : new StoreBlobHeadReader(provider.GetRequiredService<IBlobStore>()));
         services.TryAddSingleton<UploadIngestor>();
         services.TryAddSingleton<IngestSweeper>();

@@ -1,3 +1,4 @@
+using AlexNet.Pipeline.Hosting;
 using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,22 +28,8 @@ public static class ChaosHostingExtensions
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(provider => new ChaosInjector(provider.GetRequiredService<IOptions<ChaosOptions>>().Value, provider.GetRequiredService<TimeProvider>()));
-        Decorate<IBlobStore>(services, (provider, store) => new ChaosBlobStore(store, provider.GetRequiredService<ChaosInjector>()));
-        Decorate<IWorkQueueFactory>(services, (provider, queues) => new ChaosWorkQueueFactory(queues, provider.GetRequiredService<ChaosInjector>()));
+        services.Decorate<IBlobStore>(nameof(AddPipelineChaos), (provider, store) => new ChaosBlobStore(store, provider.GetRequiredService<ChaosInjector>()));
+        services.Decorate<IWorkQueueFactory>(nameof(AddPipelineChaos), (provider, queues) => new ChaosWorkQueueFactory(queues, provider.GetRequiredService<ChaosInjector>()));
         return builder;
     }
-
-    private static void Decorate<TService>(IServiceCollection services, Func<IServiceProvider, TService, TService> wrap)
-        where TService : class
-    {
-        ServiceDescriptor original = services.LastOrDefault(d => d.ServiceType == typeof(TService) && !d.IsKeyedService)
-            ?? throw new InvalidOperationException($"AddPipelineChaos wraps {typeof(TService).Name}: register it first (AddPipelineStorage, AddPipelineMessaging).");
-        services.Remove(original);
-        services.AddSingleton(provider => wrap(provider, (TService)Create(provider, original)));
-    }
-
-    private static object Create(IServiceProvider provider, ServiceDescriptor descriptor) =>
-        descriptor.ImplementationInstance
-        ?? descriptor.ImplementationFactory?.Invoke(provider)
-        ?? ActivatorUtilities.CreateInstance(provider, descriptor.ImplementationType!);
 }

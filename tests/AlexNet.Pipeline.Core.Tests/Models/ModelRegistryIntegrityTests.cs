@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using AlexNet.Model.Network;
 using AlexNet.Model.Packaging;
 using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Metering;
 using AlexNet.Pipeline.Models;
 using AlexNet.Pipeline.Storage;
 using AlexNet.Pipeline.Tests.Labeling;
@@ -48,7 +48,7 @@ public sealed class ModelRegistryIntegrityTests : IDisposable
     [Fact]
     public async Task APromotedVersionWhoseManifestNamesAnotherIsRefusedOnceNotReloadedEveryPoll()
     {
-        var store = new CountingStore(new LocalFolderBlobStore(root));
+        var store = new CountingBlobStore(new LocalFolderBlobStore(root), new RequestCounter(), perBlob: true);
         var registry = new ModelRegistry(store, TimeProvider.System);
         ModelPackage v1 = LabelingFixture.Package("v1");
         await registry.PublishAsync(v1);
@@ -63,8 +63,8 @@ public sealed class ModelRegistryIntegrityTests : IDisposable
             await holder.RefreshAsync();
 
         Assert.Null(holder.CurrentVersion);
-        Assert.Equal(1, store.Downloads($"v2/{ModelPackage.ManifestFileName}"));
-        Assert.Equal(0, store.Downloads($"v2/{ModelPackage.WeightsFileName}"));
+        Assert.Equal(1, store.ReadsOf(PipelineNames.ModelsContainer, $"v2/{ModelPackage.ManifestFileName}"));
+        Assert.Equal(0, store.ReadsOf(PipelineNames.ModelsContainer, $"v2/{ModelPackage.WeightsFileName}"));
     }
 
     [Fact]
@@ -137,39 +137,5 @@ public sealed class ModelRegistryIntegrityTests : IDisposable
     {
         if (Directory.Exists(root))
             Directory.Delete(root, recursive: true);
-    }
-
-    private sealed class CountingStore(IBlobStore inner) : IBlobStore
-    {
-        private readonly ConcurrentDictionary<string, int> downloads = new();
-
-        public int Downloads(string name) => downloads.GetValueOrDefault(name);
-
-        public IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default) =>
-            inner.ListAsync(container, prefix, cancellationToken);
-
-        public Task<BlobEntry?> GetEntryAsync(string container, string name, CancellationToken cancellationToken = default) =>
-            inner.GetEntryAsync(container, name, cancellationToken);
-
-        public Task<BlobDownload?> DownloadAsync(string container, string name, CancellationToken cancellationToken = default)
-        {
-            downloads.AddOrUpdate(name, 1, (_, count) => count + 1);
-            return inner.DownloadAsync(container, name, cancellationToken);
-        }
-
-        public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
-            inner.CreateIfAbsentAsync(container, name, content, contentType, cancellationToken);
-
-        public Task<string> UploadAsync(string container, string name, BinaryData content, string? contentType = null, string? ifMatchETag = null, CancellationToken cancellationToken = default) =>
-            inner.UploadAsync(container, name, content, contentType, ifMatchETag, cancellationToken);
-
-        public Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken = default) =>
-            inner.DeleteAsync(container, name, cancellationToken);
-
-        public Task SetTagsAsync(string container, string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default) =>
-            inner.SetTagsAsync(container, name, tags, cancellationToken);
-
-        public IAsyncEnumerable<BlobEntry> FindByTagsAsync(string tagQuery, CancellationToken cancellationToken = default) =>
-            inner.FindByTagsAsync(tagQuery, cancellationToken);
     }
 }

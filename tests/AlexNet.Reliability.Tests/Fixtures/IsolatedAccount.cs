@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using AlexNet.Pipeline.Messaging;
+using AlexNet.Pipeline.Metering;
 using AlexNet.Pipeline.Storage;
 using Azure;
 using Azure.Storage.Blobs;
@@ -28,13 +29,16 @@ internal sealed class IsolatedAccount : IAsyncDisposable
         Suffix = Guid.NewGuid().ToString("N")[..12];
         blobs = new BlobServiceClient(connectionString);
         queues = new QueueServiceClient(connectionString, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
-        Store = new CountingBlobStore(new IsolatedBlobStore(new AzureBlobStore(blobs, NullLogger<AzureBlobStore>.Instance), Suffix));
+        Store = new CountingBlobStore(new IsolatedBlobStore(new AzureBlobStore(blobs, NullLogger<AzureBlobStore>.Instance), Suffix), new RequestCounter(), perBlob: true);
         Queues = new SettlementLog(new IsolatedQueueFactory(new StorageWorkQueueFactory(queues, queueOptions, TimeProvider.System, NullLogger<StorageWorkQueue>.Instance), Suffix));
     }
 
     public string Suffix { get; }
 
-    /// <summary>The isolated store, counting writes: what the code under test gets (under chaos, if any).</summary>
+    /// <summary>
+    /// The isolated store, counting requests and each blob's writes that took effect: what the code under test gets. It sits
+    /// under the chaos decorator, if any, so a write whose response chaos threw away still counts.
+    /// </summary>
     public CountingBlobStore Store { get; }
 
     public SettlementLog Queues { get; }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AlexNet.Pipeline.Labeling;
+using AlexNet.Pipeline.Metering;
 using AlexNet.Pipeline.Storage;
 
 namespace AlexNet.Reliability.Tests.Fixtures;
