@@ -28,9 +28,10 @@ namespace AlexNet.Reliability.Tests;
 public sealed class RetrainThroughPipelineTests(ITestOutputHelper output) : IDisposable
 {
     /// <summary>
-    /// Bar for the records' top-1 accuracy (chance 0.10). Measured (docs/benchmarks.md): 0.733 on this project's 2-core
-    /// machine with these settings, the in-process evaluation of the same model on the same images 0.733; the margin
-    /// covers other thread counts and torch builds.
+    /// Bar for the records' top-1 accuracy (chance 0.10). Measured (docs/benchmarks.md) on this project's 2-core machine:
+    /// 0.717 with these settings (8 epochs; 3 min 51 s alone), 0.733 with 12 epochs (404 s in CI's parallel run); the
+    /// in-process evaluation of the same model on the same images agreed both times; the margin covers other thread
+    /// counts and torch builds.
     /// </summary>
     private const double AccuracyBar = 0.60;
 
@@ -39,7 +40,7 @@ public sealed class RetrainThroughPipelineTests(ITestOutputHelper output) : IDis
 
     private const int TrainPerClass = 100;
     private const int TestPerClass = 30;
-    private const string RetrainOptions = """{"inputSize": 64, "epochs": 12, "pollSeconds": 1}""";
+    private const string RetrainOptions = """{"inputSize": 64, "epochs": 8, "pollSeconds": 1}""";
 
     /// <summary>
     /// The random-label set is smaller and trained shorter: nothing in it can be learned, so more images or epochs only
