@@ -149,6 +149,7 @@ internal sealed class DemoRunner(IBlobStore store, IOrchestrationClient orchestr
         if (retrain.JobId is { } job)
             console.WriteLine($"metrics: {account}/runs/{job}/ (metrics.json, plots)");
         console.WriteLine($"API:     http://127.0.0.1:{settings.Port}/api/batches/{batch} (while the pipeline runs: alexnet pipeline)");
+        console.WriteLine($"review:  http://127.0.0.1:{settings.Port}/api/review (the {result.NeedsReview} low-confidence labels, in a browser, while alexnet pipeline runs)");
     }
 
     private void Say(string line)
