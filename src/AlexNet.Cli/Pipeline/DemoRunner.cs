@@ -43,7 +43,7 @@ internal sealed class DemoRunner(IBlobStore store, IOrchestrationClient orchestr
 
         // Input 64 for 28x28 images; base size and batch size follow from the training defaults (73, and 16 for 720 images).
         var retrainInput = new RetrainInput(Dataset, Epochs: epochs, InputSize: 64, TrainTimeoutMinutes: 60, PollSeconds: 2);
-        string retrainId = $"retrain-{Dataset}-{stamp}";
+        string retrainId = $"{RetrainNames.InstancePrefix}{Dataset}-{stamp}";
         await orchestrations.StartRetrainAsync(retrainId, retrainInput, cancellationToken);
         Say($"2/4 retraining ({epochs} epochs on the worker, then evaluation and the promotion gate): orchestration {retrainId}");
         OrchestrationStatus retrain = await WaitAsync(retrainId, cancellationToken);

@@ -45,8 +45,8 @@ public sealed partial class PipelineApi(
     {
         if (BatchError(batch) is { } invalid)
             return ApiResult.BadRequest<BatchStarted>(invalid);
-        if (batch.StartsWith(RetrainInstancePrefix, StringComparison.Ordinal))
-            return ApiResult.BadRequest<BatchStarted>($"batch ids starting with '{RetrainInstancePrefix}' are kept for retraining runs (a batch of that name would block one); choose another");
+        if (batch.StartsWith(RetrainNames.InstancePrefix, StringComparison.Ordinal))
+            return ApiResult.BadRequest<BatchStarted>($"batch ids starting with '{RetrainNames.InstancePrefix}' are kept for retraining runs (a batch of that name would block one); choose another");
         if (!string.IsNullOrEmpty(options?.Batch) && options.Batch != batch)
             return ApiResult.BadRequest<BatchStarted>($"the body names batch '{options.Batch}' but the address names '{batch}'");
 
@@ -105,8 +105,8 @@ public sealed partial class PipelineApi(
     {
         if (BatchError(instanceId) is { } invalid)
             return ApiResult.BadRequest<RetrainStatusView>(invalid.Replace("batch id", "retrain run id", StringComparison.Ordinal));
-        if (!instanceId.StartsWith(RetrainInstancePrefix, StringComparison.Ordinal))
-            return ApiResult.BadRequest<RetrainStatusView>($"'{instanceId}' is not a retrain run id ({RetrainInstancePrefix}<dataset>-<yyyyMMdd-HHmm>)");
+        if (!instanceId.StartsWith(RetrainNames.InstancePrefix, StringComparison.Ordinal))
+            return ApiResult.BadRequest<RetrainStatusView>($"'{instanceId}' is not a retrain run id ({RetrainNames.InstancePrefix}<dataset>-<yyyyMMdd-HHmm>)");
         OrchestrationStatus status = await orchestrations.GetStatusAsync(instanceId, cancellationToken).ConfigureAwait(false);
         if (status.State == OrchestrationState.NotFound)
             return ApiResult.NotFound<RetrainStatusView>($"no retrain run '{instanceId}'");
@@ -302,12 +302,8 @@ public sealed partial class PipelineApi(
         return null;
     }
 
-    /// <summary>Start of every retrain instance id; batch ids may not start with it.</summary>
-    public const string RetrainInstancePrefix = "retrain-";
-
-    /// <summary>One instance per dataset and minute, so a repeated request or a timer that fires twice starts one run.</summary>
-    public static string RetrainInstanceId(string dataset, DateTimeOffset at) =>
-        string.Create(CultureInfo.InvariantCulture, $"{RetrainInstancePrefix}{dataset}-{at.UtcDateTime:yyyyMMdd-HHmm}");
+    /// <summary>The retrain instance id of <paramref name="dataset"/> at <paramref name="at"/> (<see cref="RetrainNames.InstanceId"/>).</summary>
+    public static string RetrainInstanceId(string dataset, DateTimeOffset at) => RetrainNames.InstanceId(dataset, at);
 
     /// <summary>Schedules an instance only for the caller that claims its id (<see cref="StartClaims"/>); false for the others.</summary>
     private async Task<bool> StartOnceAsync(string instanceId, Func<Task<bool>> start, CancellationToken cancellationToken)

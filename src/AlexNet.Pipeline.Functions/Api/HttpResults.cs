@@ -14,6 +14,14 @@ internal static class HttpResults
             ? WriteJsonAsync(request, (HttpStatusCode)result.StatusCode, JsonSerializer.SerializeToUtf8Bytes(result.Value!, type), cancellationToken)
             : WriteErrorAsync(request, result.StatusCode, result.Error ?? "the request failed", cancellationToken);
 
+    /// <summary>The request's body, or null when it is over <paramref name="maxBytes"/> (refused by its Content-Length before reading).</summary>
+    public static Task<byte[]?> ReadBodyAsync(HttpRequestData request, int maxBytes, CancellationToken cancellationToken) =>
+        RequestBodies.ReadAsync(
+            request.Body,
+            RequestBodies.DeclaredLength(request.Headers.TryGetValues("Content-Length", out IEnumerable<string>? values) ? values : null),
+            maxBytes,
+            cancellationToken);
+
     public static Task<HttpResponseData> WriteErrorAsync(HttpRequestData request, int status, string error, CancellationToken cancellationToken) =>
         WriteJsonAsync(request, (HttpStatusCode)status, JsonSerializer.SerializeToUtf8Bytes(new ApiError(status, error), ApiJsonContext.Default.ApiError), cancellationToken);
 

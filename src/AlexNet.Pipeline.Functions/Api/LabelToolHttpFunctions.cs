@@ -38,11 +38,7 @@ public sealed class LabelToolHttpFunctions(PipelineApiFactory apis)
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        byte[]? body = await RequestBodies.ReadAsync(
-            request.Body,
-            RequestBodies.DeclaredLength(request.Headers.TryGetValues("Content-Length", out IEnumerable<string>? values) ? values : null),
-            RequestBodies.MaxExportBytes,
-            cancellationToken).ConfigureAwait(false);
+        byte[]? body = await HttpResults.ReadBodyAsync(request, RequestBodies.MaxExportBytes, cancellationToken).ConfigureAwait(false);
         if (body is null)
             return await HttpResults.WriteErrorAsync(request, 413, $"the export is over {RequestBodies.MaxExportBytes} bytes", cancellationToken).ConfigureAwait(false);
         ApiResult<AnnotationImportResult> result = await Api(client).ImportAnnotationsAsync(dataset, tool, body, request.Query["source"], cancellationToken).ConfigureAwait(false);

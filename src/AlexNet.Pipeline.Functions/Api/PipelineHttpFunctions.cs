@@ -137,10 +137,6 @@ public sealed class PipelineHttpFunctions(PipelineApiFactory apis)
 
     private PipelineApi Api(DurableTaskClient client) => apis.Create(new FunctionsOrchestrationClient(client));
 
-    /// <summary>The body, or null when it is over <see cref="MaxBodyBytes"/> (refused by its Content-Length before reading).</summary>
     private static Task<byte[]?> ReadBodyAsync(HttpRequestData request, CancellationToken cancellationToken) =>
-        RequestBodies.ReadAsync(
-            request.Body,
-            RequestBodies.DeclaredLength(request.Headers.TryGetValues("Content-Length", out IEnumerable<string>? values) ? values : null),
-            cancellationToken);
+        HttpResults.ReadBodyAsync(request, MaxBodyBytes, cancellationToken);
 }

@@ -71,10 +71,7 @@ public sealed class ReviewHttpFunctions(PipelineApiFactory apis)
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        byte[]? body = await RequestBodies.ReadAsync(
-            request.Body,
-            RequestBodies.DeclaredLength(request.Headers.TryGetValues("Content-Length", out IEnumerable<string>? values) ? values : null),
-            cancellationToken).ConfigureAwait(false);
+        byte[]? body = await HttpResults.ReadBodyAsync(request, RequestBodies.MaxBytes, cancellationToken).ConfigureAwait(false);
         if (body is null)
             return await HttpResults.WriteErrorAsync(request, 413, $"the body is over {RequestBodies.MaxBytes} bytes", cancellationToken).ConfigureAwait(false);
         ApiResult<ReviewDecisionInput?> input = PipelineApi.ReadReviewDecision(body);

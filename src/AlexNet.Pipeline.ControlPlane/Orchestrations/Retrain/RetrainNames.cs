@@ -8,7 +8,14 @@ namespace AlexNet.Pipeline.Orchestrations;
 /// <summary>Job ids and candidate versions of retrain runs, derived only from the instance id and orchestration time (replay-safe).</summary>
 public static class RetrainNames
 {
+    /// <summary>Start of every retrain instance id (and of a hashed job id); batch ids may not start with it.</summary>
+    public const string InstancePrefix = "retrain-";
+
     private const int MaxDatasetPart = 32;
+
+    /// <summary>One instance per dataset and minute, so a repeated request or a timer that fires twice starts one run.</summary>
+    public static string InstanceId(string dataset, DateTimeOffset at) =>
+        string.Create(CultureInfo.InvariantCulture, $"{InstancePrefix}{dataset}-{at.UtcDateTime:yyyyMMdd-HHmm}");
 
     /// <summary>A data set is one folder of <c>training/</c>: a <see cref="SafeId"/>, like a batch id.</summary>
     public static void ValidateDataset(string dataset) => SafeId.Validate("dataset", dataset, nameof(dataset));
@@ -23,7 +30,7 @@ public static class RetrainNames
         }
         catch (ArgumentException)
         {
-            return "retrain-" + PipelineNames.MessageId(instanceId)[..16];
+            return InstancePrefix + PipelineNames.MessageId(instanceId)[..16];
         }
     }
 
