@@ -242,8 +242,7 @@ public sealed partial class LabelingEngine(
             catch (UnreadableImageException unreadable)
             {
                 // There, but not an image file to read (a link out of the folder, a FIFO, a folder that cannot be read).
-                var record = new RejectedRecord(batch, new ImageIdentity(image.Container, image.Path, image.ETag, string.Empty, image.Size), unreadable.Code, unreadable.Reason, time.GetUtcNow());
-                await RejectedRecords.WriteAsync(output, LabelPaths.Record(batch, image.RecordKey), record, token).ConfigureAwait(false);
+                await WriteRejectedAsync(batch, image.RecordKey, new ImageIdentity(image.Container, image.Path, image.ETag, string.Empty, image.Size), unreadable.Code, unreadable.Reason, token).ConfigureAwait(false);
                 return new ItemResult(image, LabelOutcome.Rejected, $"{unreadable.Code}: {unreadable.Reason}");
             }
             if (reader is null)
@@ -381,9 +380,12 @@ public sealed partial class LabelingEngine(
         }
     }
 
-    private async Task WriteRejectedAsync(string batch, string recordPath, ImageIdentity identity, ImageRejection rejection, CancellationToken token)
+    private Task WriteRejectedAsync(string batch, string recordPath, ImageIdentity identity, ImageRejection rejection, CancellationToken token) =>
+        WriteRejectedAsync(batch, recordPath, identity, rejection.Code.ToString(), rejection.Reason, token);
+
+    private async Task WriteRejectedAsync(string batch, string recordPath, ImageIdentity identity, string code, string reason, CancellationToken token)
     {
-        var record = new RejectedRecord(batch, identity, rejection.Code.ToString(), rejection.Reason, time.GetUtcNow());
+        var record = new RejectedRecord(batch, identity, code, reason, time.GetUtcNow());
         await RejectedRecords.WriteAsync(output, LabelPaths.Record(batch, recordPath), record, token).ConfigureAwait(false);
     }
 
