@@ -32,7 +32,7 @@ public sealed class FunctionClassTests(DurableTestHost durable) : IClassFixture<
         await Create<UploadFunctions>().OnImageUploaded(pipeline.BlobClient(entry.Name), CancellationToken.None);
 
         var (_, request) = Assert.Single(await pipeline.DrainLabelQueueAsync());
-        Assert.Equal([entry.Name], request.Paths);
+        Assert.Equal([entry.Name], request.Items!.Select(i => i.Path));
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public sealed class FunctionClassTests(DurableTestHost durable) : IClassFixture<
         await functions.OnUploadEvent("garbage", CancellationToken.None);
 
         var (_, request) = Assert.Single(await pipeline.DrainLabelQueueAsync());
-        Assert.Equal([entry.Name], request.Paths);
+        Assert.Equal([entry.Name], request.Items!.Select(i => i.Path));
     }
 
     [Fact]

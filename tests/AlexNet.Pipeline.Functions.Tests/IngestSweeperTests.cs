@@ -28,7 +28,7 @@ public sealed class IngestSweeperTests : IAsyncLifetime
 
         Assert.Equal(new SweepResult(Seen: 2, Recorded: 1, Queued: 1, Rejected: 0, AlreadyRejected: 0, Vanished: 0, Incomplete: false), result);
         var (_, request) = Assert.Single(await pipeline.DrainLabelQueueAsync());
-        Assert.Equal([missed.Name], request.Paths);
+        Assert.Equal([missed.Name], request.Items!.Select(i => i.Path));
     }
 
     [Fact]
@@ -42,7 +42,7 @@ public sealed class IngestSweeperTests : IAsyncLifetime
 
         Assert.Equal(1, result.Queued);
         var (_, request) = Assert.Single(await pipeline.DrainLabelQueueAsync());
-        Assert.Equal([second.Name], request.Paths);
+        Assert.Equal([second.Name], request.Items!.Select(i => i.Path));
     }
 
     [Fact]
@@ -75,9 +75,9 @@ public sealed class IngestSweeperTests : IAsyncLifetime
         // Nothing was labeled in between, so the second sweep sends c, then a again (dropped as a duplicate).
         Assert.True(first.Incomplete);
         Assert.Equal(2, first.Queued);
-        Assert.Equal([$"{batch}/a.png", $"{batch}/b.png"], firstSent.SelectMany(m => m.Request.Paths).Order());
+        Assert.Equal([$"{batch}/a.png", $"{batch}/b.png"], firstSent.SelectMany(m => m.Request.Items!.Select(i => i.Path)).Order());
         Assert.Equal(2, second.Queued);
-        Assert.Equal([$"{batch}/c.png"], secondSent.SelectMany(m => m.Request.Paths));
+        Assert.Equal([$"{batch}/c.png"], secondSent.SelectMany(m => m.Request.Items!.Select(i => i.Path)));
     }
 
     [Fact]

@@ -31,7 +31,7 @@ public sealed class UploadIngestorTests : IAsyncLifetime
         Assert.Equal(IngestOutcome.Queued, result.Outcome);
         Assert.Equal(custom, renamed.LabelQueue.Name);
         var (_, request) = Assert.Single(await renamed.DrainLabelQueueAsync());
-        Assert.Equal([png.Name], request.Paths);
+        Assert.Equal([png.Name], request.Items!.Select(i => i.Path));
         Assert.Empty(await renamed.Get<IWorkQueueFactory>().GetQueue(PipelineNames.LabelQueue).ReceiveAsync(10, TimeSpan.Zero));
     }
 
@@ -51,11 +51,11 @@ public sealed class UploadIngestorTests : IAsyncLifetime
         foreach (var entry in new[] { jpeg, png })
         {
             string expectedId = PipelineNames.MessageId(entry.Container, entry.Name, entry.ETag);
-            var (messageId, request) = Assert.Single(messages, m => m.Request.Paths.Contains(entry.Name));
+            var (messageId, request) = Assert.Single(messages, m => m.Request.Items!.Select(i => i.Path).Contains(entry.Name));
             Assert.Equal(expectedId, messageId);
             Assert.Equal(batch, request.Batch);
             Assert.Equal(entry.Container, request.Container);
-            Assert.Equal([entry.Name], request.Paths);
+            Assert.Equal([entry.Name], request.Items!.Select(i => i.Path));
             Assert.True(request.IsIngest);
             Assert.Equal(LabelRequest.IngestChunkPrefix + expectedId[..16], request.Chunk);
         }

@@ -142,7 +142,7 @@ public sealed class LabelWorkerTests
         Assert.Equal(["bad-batch", "bad-path", "not-json"], deadLetters.Keys.Order(StringComparer.Ordinal));
         Assert.StartsWith("invalid label request: body is not a LabelRequest", deadLetters["not-json"]);
         Assert.Contains("batch id '../escape'", deadLetters["bad-batch"]);
-        Assert.Contains("a path is null", deadLetters["bad-path"]);
+        Assert.Contains("an item or its path is null", deadLetters["bad-path"]);
         Assert.Equal(3, (await TestPipeline.LabelRecordsAsync(store, batch)).Count);
         Assert.Equal("c001", Assert.Single(await TestPipeline.MarkersAsync(store, batch)).Chunk);
     }
@@ -190,10 +190,8 @@ public sealed class LabelWorkerTests
         string longName = $"{batch}/{new string('l', 1020 - batch.Length - 5)}.jpg";
         await store.UploadAsync(PipelineNames.IncomingContainer, longName, BinaryData.FromBytes(AlexNet.Testing.SampleImages.PhotoJpeg(96, 80, 7)));
         string doubleSlash = $"{batch}/hn//double-slash.png";
-        LabelRequest chunk = TestPipeline.Chunk(batch, "c000", [.. paths, doubleSlash, longName]) with
-        {
-            ETags = [.. await TestPipeline.ETagsAsync(store, [.. paths]), "\"0x8DC0000000000000\"", (await store.GetEntryAsync(PipelineNames.IncomingContainer, longName))!.ETag],
-        };
+        LabelRequest chunk = TestPipeline.Chunk(batch, "c000", [.. paths, doubleSlash, longName], etags:
+            [.. await TestPipeline.ETagsAsync(store, [.. paths]), "\"0x8DC0000000000000\"", (await store.GetEntryAsync(PipelineNames.IncomingContainer, longName))!.ETag]);
         await TestPipeline.SendAsync(queues.GetQueue("bad-name"), chunk);
 
         await using (var worker = await WorkerHost.StartAsync(settings, store, queues))
@@ -230,7 +228,7 @@ public sealed class LabelWorkerTests
         string queuedVersion = (await store.GetEntryAsync(PipelineNames.IncomingContainer, swapped))!.ETag;
         string[] etags = await TestPipeline.ETagsAsync(store, [.. paths, big]);
         await store.UploadAsync(PipelineNames.IncomingContainer, swapped, BinaryData.FromBytes(large));
-        await TestPipeline.SendAsync(queues.GetQueue("limits"), TestPipeline.Chunk(batch, "c000", [.. paths, big, swapped]) with { ETags = [.. etags, queuedVersion] });
+        await TestPipeline.SendAsync(queues.GetQueue("limits"), TestPipeline.Chunk(batch, "c000", [.. paths, big, swapped], etags: [.. etags, queuedVersion]));
 
         await using (var worker = await WorkerHost.StartAsync(
             settings, store, queues, services: services => services.AddSingleton(new AlexNet.Imaging.ImageDecoder(new AlexNet.Imaging.ImageLimits { MaxBytes = 100_000 }))))
@@ -264,9 +262,9 @@ public sealed class LabelWorkerTests
 
         await using (var worker = await WorkerHost.StartAsync(settings, store, queues))
         {
-            await TestPipeline.SendAsync(queue, TestPipeline.Chunk(batch, "c000", [.. paths, corrupt]) with { ETags = etags });
+            await TestPipeline.SendAsync(queue, TestPipeline.Chunk(batch, "c000", [.. paths, corrupt], etags: etags));
             await TestPipeline.EventuallyAsync(() => Task.FromResult(queues.Queue("rejected-once").CompletedCount == 1), Patience, "the first chunk to be completed");
-            await TestPipeline.SendAsync(queue, TestPipeline.Chunk(batch, "c001", [.. paths, corrupt]) with { ETags = etags });
+            await TestPipeline.SendAsync(queue, TestPipeline.Chunk(batch, "c001", [.. paths, corrupt], etags: etags));
             await TestPipeline.EventuallyAsync(() => Task.FromResult(queues.Queue("rejected-once").CompletedCount == 2), Patience, "the second chunk to be completed");
         }
 
@@ -287,7 +285,7 @@ public sealed class LabelWorkerTests
         string batch = TestPipeline.NewBatch("byte-budget");
         string[] paths = await TestPipeline.UploadPhotosAsync(store, batch, 6);
         store.DownloadDelay = TimeSpan.FromMilliseconds(100);
-        await TestPipeline.SendAsync(queues.GetQueue("byte-budget"), TestPipeline.Chunk(batch, "c000", paths) with { ETags = await TestPipeline.ETagsAsync(store, paths) });
+        await TestPipeline.SendAsync(queues.GetQueue("byte-budget"), TestPipeline.Chunk(batch, "c000", paths, etags: await TestPipeline.ETagsAsync(store, paths)));
 
         await using (var worker = await WorkerHost.StartAsync(settings, store, queues))
         {
@@ -316,7 +314,7 @@ public sealed class LabelWorkerTests
                 lookedUp.Add(call.Name);
             return false;
         };
-        LabelRequest listed = TestPipeline.Chunk(batch, "c000", paths[..4]) with { ETags = etags };
+        LabelRequest listed = TestPipeline.Chunk(batch, "c000", paths[..4], etags: etags);
         LabelRequest bare = TestPipeline.Chunk(batch, "c001", paths[4..]);
         await TestPipeline.SendAsync(queues.GetQueue("etags"), listed, bare);
 
@@ -343,7 +341,7 @@ public sealed class LabelWorkerTests
         string[] etags = await TestPipeline.ETagsAsync(store, paths);
 
         // First round: paths[0..2] labeled the usual way, so they have records.
-        await TestPipeline.SendAsync(queues.GetQueue("unrecorded"), TestPipeline.Chunk(batch, "c000", paths[..2]) with { ETags = etags[..2] });
+        await TestPipeline.SendAsync(queues.GetQueue("unrecorded"), TestPipeline.Chunk(batch, "c000", paths[..2], etags: etags[..2]));
         await using (var worker = await WorkerHost.StartAsync(settings, store, queues))
         {
             await TestPipeline.EventuallyAsync(() => Task.FromResult(queues.Queue("unrecorded").CompletedCount == 1), Patience, "the first message to be completed");
@@ -356,7 +354,7 @@ public sealed class LabelWorkerTests
                     lookedUp.Add(call.Name);
                 return false;
             };
-            LabelRequest listed = TestPipeline.Chunk(batch, "c001", paths) with { ETags = etags, Recorded = [.. paths.Select(_ => false)] };
+            LabelRequest listed = TestPipeline.Chunk(batch, "c001", paths, etags: etags, recorded: [.. paths.Select(_ => false)]);
             await TestPipeline.SendAsync(queues.GetQueue("unrecorded"), listed);
             await TestPipeline.EventuallyAsync(() => Task.FromResult(queues.Queue("unrecorded").CompletedCount == 2), Patience, "the listed chunk to be completed");
 
@@ -381,10 +379,8 @@ public sealed class LabelWorkerTests
         string batch = TestPipeline.NewBatch("byref");
         string[] paths = await TestPipeline.UploadPhotosAsync(store, batch, 5);
         string[] etags = await TestPipeline.ETagsAsync(store, paths);
-        var file = new ChunkRequestFile(batch, "c000", PipelineNames.IncomingContainer, paths, etags);
-        await store.UploadAsync(
-            PipelineNames.RunsContainer, PipelineNames.ChunkRequestBlob(batch, "c000"),
-            BinaryData.FromBytes(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(file, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))));
+        var file = new ChunkRequestFile(batch, "c000", PipelineNames.IncomingContainer, LabelItem.FromParallelLists(paths, etags, null));
+        await store.UploadAsync(PipelineNames.RunsContainer, PipelineNames.ChunkRequestBlob(batch, "c000"), BinaryData.FromBytes(file.ToUtf8Json()));
         LabelRequest stored = TestPipeline.Chunk(batch, "c000", []) with { PathsInChunkRequest = true };
         LabelRequest lost = TestPipeline.Chunk(batch, "c001", []) with { PathsInChunkRequest = true };
         await TestPipeline.SendAsync(queues.GetQueue("by-reference"), stored, lost);

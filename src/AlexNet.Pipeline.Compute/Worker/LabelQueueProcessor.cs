@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Threading.Channels;
 using AlexNet.Imaging;
@@ -39,6 +40,7 @@ public sealed partial class LabelQueueProcessor
     private readonly TimeProvider time;
     private readonly ILoggerFactory loggers;
     private readonly ILogger logger;
+    private readonly ConditionalWeakTable<ReceivedMessage, Reading> readings = new();
 
     public LabelQueueProcessor(
         IWorkQueueFactory queues,
@@ -131,7 +133,7 @@ public sealed partial class LabelQueueProcessor
         foreach (ReceivedMessage message in messages)
         {
             telemetry.RecordLag(now - message.EnqueuedAt);
-            var (request, error) = LabelRequestReader.Read(message.Body, options.CropMode);
+            var (request, error) = Read(message);
             if (request is not null)
                 read.Add((message, request));
             else
@@ -139,7 +141,7 @@ public sealed partial class LabelQueueProcessor
         }
 
         await using var renewer = new MessageLockRenewer(Queue, read.Select(v => v.Message), options.LockRenewInterval, time, logger);
-        var valid = await WithPathsAsync(read, renewer, tally).ConfigureAwait(false);
+        var valid = await WithItemsAsync(read, renewer, tally).ConfigureAwait(false);
         var groups = valid.GroupBy(v => (v.Request.Request.Batch, v.Request.CropMode)).ToList();
         foreach (var group in groups)
         {
@@ -156,18 +158,27 @@ public sealed partial class LabelQueueProcessor
         return tally.Result();
     }
 
-    /// <summary>Images a message asks for: its paths, a full batch for one sent by reference, 1 for poison (dead-lettered soon).</summary>
+    /// <summary>Images a message asks for: its items, a full batch for one sent by reference, 1 for poison (dead-lettered soon).</summary>
     private int ImageCount(ReceivedMessage message)
     {
-        ValidLabelRequest? valid = LabelRequestReader.Read(message.Body, options.CropMode).Request;
-        return valid is null ? 1 : valid.Request.PathsInChunkRequest ? options.BatchSize : Math.Max(valid.Request.Paths.Count, 1);
+        ValidLabelRequest? valid = Read(message).Request;
+        return valid is null ? 1 : valid.Request.PathsInChunkRequest ? options.BatchSize : Math.Max(valid.Items.Count, 1);
     }
 
     /// <summary>
-    /// The requests with their paths: those sent by reference get them from their chunk request blob. A blob that is
+    /// A message's request, read once: a round that was topped up read its bodies to count their images, and
+    /// <see cref="ProcessAsync"/> takes that reading rather than parsing and checking every body again.
+    /// </summary>
+    private (ValidLabelRequest? Request, string? Error) Read(ReceivedMessage message) =>
+        readings.GetValue(message, m => new Reading(LabelRequestReader.Read(m.Body, options.CropMode))).Value;
+
+    private sealed record Reading((ValidLabelRequest? Request, string? Error) Value);
+
+    /// <summary>
+    /// The requests with their items: those sent by reference get them from their chunk request blob. A blob that is
     /// missing or does not match its message makes the message poison; one that cannot be read now abandons it.
     /// </summary>
-    private async Task<List<(ReceivedMessage Message, ValidLabelRequest Request)>> WithPathsAsync(
+    private async Task<List<(ReceivedMessage Message, ValidLabelRequest Request)>> WithItemsAsync(
         List<(ReceivedMessage Message, ValidLabelRequest Request)> read, MessageLockRenewer renewer, Tally tally)
     {
         var resolved = await Task.WhenAll(read.Select(async item =>
@@ -180,14 +191,14 @@ public sealed partial class LabelQueueProcessor
             {
                 BlobDownload? download = await store.DownloadAsync(PipelineNames.RunsContainer, name, CancellationToken.None).ConfigureAwait(false);
                 if (download is null)
-                    return (item, $"its paths are in runs/{name}, which does not exist", null);
+                    return (item, $"its items are in runs/{name}, which does not exist", null);
                 ChunkRequestFile? file = ChunkRequestFile.Parse(download.Content);
                 if (file is null)
                     return (item, $"runs/{name} is empty", null);
-                var (withPaths, error) = LabelRequestReader.WithPaths(request, file);
-                return withPaths is null
+                var (withItems, error) = LabelRequestReader.WithItems(request, file);
+                return withItems is null
                     ? (item, $"runs/{name}: {error}", null)
-                    : ((item.Message, item.Request with { Request = withPaths }), null, null);
+                    : ((item.Message, item.Request with { Request = withItems }), null, null);
             }
             catch (JsonException error)
             {
@@ -224,7 +235,7 @@ public sealed partial class LabelQueueProcessor
         string batch, CropMode cropMode, List<(ReceivedMessage Message, ValidLabelRequest Request)> members, MessageLockRenewer renewer, Tally tally, CancellationToken abort)
     {
         long started = time.GetTimestamp();
-        var images = members.SelectMany(m => m.Request.Request.Paths.Select(p => (m.Request.Request.Container, Path: p))).Distinct().ToList();
+        var images = members.SelectMany(m => m.Request.Items.Select(i => (m.Request.Request.Container, i.Path))).Distinct().ToList();
         using Activity? activity = WorkerTelemetry.Source.StartActivity(
             ActivityKind.Consumer, parentContext: default, name: "label batch", links: Links(members.Select(m => m.Request.Request.TraceParent)));
         activity?.SetTag("alexnet.batch", batch);
@@ -274,7 +285,7 @@ public sealed partial class LabelQueueProcessor
         // Settled side by side: a round of single-image upload messages is as many queue calls as images.
         await Parallel.ForEachAsync(
             members, new ParallelOptions { MaxDegreeOfParallelism = options.WriteParallelism },
-            async (member, _) => await SettleAsync(member.Message, member.Request.Request, outcomes, modelVersion, seconds, renewer, tally).ConfigureAwait(false))
+            async (member, _) => await SettleAsync(member.Message, member.Request, outcomes, modelVersion, seconds, renewer, tally).ConfigureAwait(false))
             .ConfigureAwait(false);
 
         seconds = time.GetElapsedTime(started).TotalSeconds;
@@ -299,14 +310,11 @@ public sealed partial class LabelQueueProcessor
         var listed = new Dictionary<(string Container, string Path), Listed>();
         foreach (var (_, valid) in members)
         {
-            LabelRequest request = valid.Request;
-            bool hasETags = request.ETags is { } etags && etags.Count == request.Paths.Count;
-            bool hasRecorded = request.Recorded is { } recorded && recorded.Count == request.Paths.Count;
-            for (int i = 0; i < request.Paths.Count; i++)
+            foreach (LabelItem item in valid.Items)
             {
-                var key = (request.Container, request.Paths[i]);
-                string? etag = hasETags && !string.IsNullOrEmpty(request.ETags![i]) ? request.ETags[i] : null;
-                var entry = new Listed(etag, hasRecorded && !request.Recorded![i]);
+                var key = (valid.Request.Container, item.Path);
+                string? etag = string.IsNullOrEmpty(item.ETag) ? null : item.ETag;
+                var entry = new Listed(etag, item.HasRecord == false);
                 if (listed.TryGetValue(key, out Listed? seen))
                     entry = new Listed(seen.ETag == etag ? etag : null, seen.NoRecord && entry.NoRecord);
                 listed[key] = entry;
@@ -384,10 +392,11 @@ public sealed partial class LabelQueueProcessor
     }
 
     private async Task SettleAsync(
-        ReceivedMessage message, LabelRequest request, ConcurrentDictionary<(string Container, string Path), ItemResult> outcomes,
+        ReceivedMessage message, ValidLabelRequest valid, ConcurrentDictionary<(string Container, string Path), ItemResult> outcomes,
         string modelVersion, double seconds, MessageLockRenewer renewer, Tally tally)
     {
-        var paths = request.Paths.Distinct(StringComparer.Ordinal).Select(p => (request.Container, p)).ToList();
+        LabelRequest request = valid.Request;
+        var paths = valid.Items.Select(i => i.Path).Distinct(StringComparer.Ordinal).Select(p => (request.Container, p)).ToList();
         var counts = Count(paths, outcomes);
         if (counts.Failed > 0)
         {

@@ -127,10 +127,9 @@ public sealed partial class UploadIngestor(
             blob.Batch,
             LabelRequest.IngestChunkPrefix + messageId[..16],
             container,
-            [blob.BlobName],
+            [new LabelItem(blob.BlobName, etag)],
             time.GetUtcNow(),
-            TraceParent: Activity.Current?.Id,
-            ETags: [etag]);
+            TraceParent: Activity.Current?.Id);
         var message = new OutgoingMessage(messageId, ContractSerializer.ToBinary(request), LabelRequest.Subject, CorrelationId: blob.Batch);
         await queues.GetQueue(messaging.Value.LabelQueue).SendAsync([message], cancellationToken).ConfigureAwait(false);
         LogQueued(logger, container, blob.BlobName, etag, messageId);

@@ -43,37 +43,80 @@ public static class PipelineNames
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', parts))));
 }
 
+/// <summary>One image of a label request: its path and what the sender knew of it.</summary>
+/// <param name="Path">The blob name in the request's container.</param>
+/// <param name="ETag">
+/// The ETag the image had when it was listed or uploaded, or null. The worker then skips its own look-up of the image
+/// (one storage request) and labels that version, or finds it labeled already; an image changed since has an upload
+/// event of its own.
+/// </param>
+/// <param name="HasRecord">
+/// Whether the image had a label or rejected record when its batch was listed; null when unknown. With false the
+/// worker skips its record look-ups (one storage request each); a record written since is still found, by the
+/// conditional create that then fails.
+/// </param>
+public sealed record LabelItem(string Path, string? ETag = null, bool? HasRecord = null)
+{
+    /// <summary>
+    /// Items from the parallel lists that messages and chunk request blobs carried before <see cref="LabelItem"/>: an
+    /// ETag or record list counts only when it has exactly one entry per path, as it did then.
+    /// </summary>
+    public static IReadOnlyList<LabelItem> FromParallelLists(IReadOnlyList<string> paths, IReadOnlyList<string>? etags, IReadOnlyList<bool>? recorded)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        bool hasETags = etags is not null && etags.Count == paths.Count;
+        bool hasRecorded = recorded is not null && recorded.Count == paths.Count;
+        return [.. paths.Select((path, i) => new LabelItem(
+            path,
+            hasETags && !string.IsNullOrEmpty(etags![i]) ? etags[i] : null,
+            hasRecorded ? recorded![i] : null))];
+    }
+}
+
 /// <summary>
 /// Work for the worker: label these images of one batch. Carries references (container + paths), never bytes.
 /// Chunk "ingest" requests come from the upload trigger one image at a time; orchestration chunks carry up to a few
-/// hundred paths.
+/// hundred items.
 /// </summary>
-/// <param name="ETags">
-/// Optional, one per path: the ETag each image had when it was listed or uploaded. The worker then skips its own
-/// look-up of the image (one storage request per image) and labels that version, or finds it labeled already; an image
-/// changed since has an upload event of its own. Ignored unless it has exactly one entry per path.
-/// </param>
-/// <param name="Recorded">
-/// Optional, one per path: whether the image had a label or rejected record when the batch was listed. The worker skips its
-/// record look-ups (one storage request per image each) for an image listed without one; a record written since is still
-/// found, by the conditional create that then fails. Ignored unless it has exactly one entry per path.
-/// </param>
+/// <param name="Items">The images, one entry each. Null only in a message written before items existed (see <see cref="Paths"/>).</param>
 /// <param name="PathsInChunkRequest">
-/// True when the message carries no paths because they would not fit in it (a large chunk, long names): the worker
-/// reads them, with their ETags, from the chunk's request blob <c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.request.json</c>.
+/// True when the message carries no items because they would not fit in it (a large chunk, long names): the worker
+/// reads them from the chunk's request blob <c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.request.json</c>.
 /// </param>
+/// <remarks>
+/// Persisted (a queue message, possibly in flight across a deployment): fields are added as optional, never renamed.
+/// Messages written before <see cref="Items"/> carried <see cref="Paths"/>, <see cref="ETags"/> and
+/// <see cref="Recorded"/> as parallel lists; the worker still reads them (<see cref="WithItems"/>), and nothing
+/// writes them any more.
+/// </remarks>
 public sealed record LabelRequest(
     string Batch,
     string Chunk,
     string Container,
-    IReadOnlyList<string> Paths,
+    IReadOnlyList<LabelItem>? Items,
     DateTimeOffset RequestedAt,
     string? CropMode = null,
     string? TraceParent = null,
-    IReadOnlyList<string>? ETags = null,
-    bool PathsInChunkRequest = false,
-    IReadOnlyList<bool>? Recorded = null)
+    bool PathsInChunkRequest = false)
 {
+    /// <summary>Read only, from messages written before <see cref="Items"/>: the image paths.</summary>
+    public IReadOnlyList<string>? Paths { get; init; }
+
+    /// <summary>Read only, from messages written before <see cref="Items"/>: one ETag per path.</summary>
+    public IReadOnlyList<string>? ETags { get; init; }
+
+    /// <summary>Read only, from messages written before <see cref="Items"/>: whether each path had a record.</summary>
+    public IReadOnlyList<bool>? Recorded { get; init; }
+
+    /// <summary>
+    /// The request with its images as <see cref="Items"/> whichever form it came in, the older parallel lists
+    /// cleared; null when it has neither.
+    /// </summary>
+    public LabelRequest? WithItems() =>
+        Items is not null ? this with { Paths = null, ETags = null, Recorded = null }
+        : Paths is not null ? this with { Items = LabelItem.FromParallelLists(Paths, ETags, Recorded), Paths = null, ETags = null, Recorded = null }
+        : null;
+
     public const string Subject = "label";
 
     /// <summary>

@@ -66,7 +66,8 @@ internal sealed class FakeLabelWorker : IAsyncDisposable
     {
         if (DelayPerChunk > TimeSpan.Zero)
             await Task.Delay(DelayPerChunk);
-        foreach (string path in request.Paths)
+        IReadOnlyList<string> paths = [.. request.Items!.Select(i => i.Path)];
+        foreach (string path in paths)
         {
             var record = new LabelRecord(
                 request.Batch,
@@ -78,7 +79,7 @@ internal sealed class FakeLabelWorker : IAsyncDisposable
             await store.UploadAsync(LabelPaths.LabelsContainer, LabelPaths.Record(request.Batch, path),
                 BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(record, LabelJsonContext.Default.LabelRecord)), "application/json");
         }
-        var done = new ChunkDone(request.Batch, request.Chunk, request.Paths.Count, request.Paths.Count, 0, 0, 0, 0.01, "fake-model", "fake-worker", DateTimeOffset.UtcNow);
+        var done = new ChunkDone(request.Batch, request.Chunk, paths.Count, paths.Count, 0, 0, 0, 0.01, "fake-model", "fake-worker", DateTimeOffset.UtcNow);
         await store.UploadAsync(PipelineNames.RunsContainer, PipelineNames.ChunkDoneBlob(request.Batch, request.Chunk), ContractSerializer.ToBinary(done), "application/json");
     }
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Orchestrations;
@@ -38,9 +37,9 @@ public sealed class ListAndChunkActivityTests : IDisposable
         ChunkPlan plan = await RunAsync(input);
         Assert.Equal(new ChunkPlan(5, 2, 3), plan);
         ChunkRequestFile second = await RequestAsync("c00001");
-        Assert.Equal(["b/2.jpg", "b/3.jpg"], second.Paths);
+        Assert.Equal(["b/2.jpg", "b/3.jpg"], second.Items.Select(i => i.Path));
         // The listing's ETags travel with the paths, so the worker need not look each image up again.
-        Assert.Equal([(await store.GetEntryAsync("incoming", "b/2.jpg"))!.ETag, (await store.GetEntryAsync("incoming", "b/3.jpg"))!.ETag], second.ETags);
+        Assert.Equal([(await store.GetEntryAsync("incoming", "b/2.jpg"))!.ETag, (await store.GetEntryAsync("incoming", "b/3.jpg"))!.ETag], second.Items.Select(i => i.ETag));
         Assert.Equal(1, plan.ChunkImages(2));
 
         await MarkDoneAsync("c00000");
@@ -70,15 +69,15 @@ public sealed class ListAndChunkActivityTests : IDisposable
         var input = new ListAndChunkInput("b", "incoming", "b/", 2);
 
         await RunAsync(input);
-        Assert.Equal([false, true], (await RequestAsync("c00000")).Recorded);
-        Assert.Equal([false, false], (await RequestAsync("c00001")).Recorded);
+        Assert.Equal(new bool?[] { false, true }, (await RequestAsync("c00000")).Items.Select(i => i.HasRecord));
+        Assert.Equal(new bool?[] { false, false }, (await RequestAsync("c00001")).Items.Select(i => i.HasRecord));
 
         // Records written by the worker since: the chunk holds the same images, so its request and marker stay.
         await MarkDoneAsync("c00001");
         await store.UploadAsync("labels", "b/2.jpg.json", BinaryData.FromString("{}"));
         await store.UploadAsync("labels", "b/3.jpg.json", BinaryData.FromString("{}"));
         await RunAsync(input);
-        Assert.Equal([false, false], (await RequestAsync("c00001")).Recorded);
+        Assert.Equal(new bool?[] { false, false }, (await RequestAsync("c00001")).Items.Select(i => i.HasRecord));
         Assert.NotNull(await store.GetEntryAsync("runs", PipelineNames.ChunkDoneBlob("b", "c00001")));
     }
 
@@ -92,8 +91,7 @@ public sealed class ListAndChunkActivityTests : IDisposable
         services.GetRequiredService<ListAndChunkActivity>().RunAsync(new ActivityInvocationContext(OrchestrationNames.ListAndChunk, "b"), input);
 
     private async Task<ChunkRequestFile> RequestAsync(string chunk) =>
-        JsonSerializer.Deserialize<ChunkRequestFile>((await store.DownloadAsync("runs", PipelineNames.ChunkRequestBlob("b", chunk)))!.Content.ToMemory().Span,
-            new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+        ChunkRequestFile.Parse((await store.DownloadAsync("runs", PipelineNames.ChunkRequestBlob("b", chunk)))!.Content)!;
 
     private Task MarkDoneAsync(string chunk) =>
         store.UploadAsync("runs", PipelineNames.ChunkDoneBlob("b", chunk),

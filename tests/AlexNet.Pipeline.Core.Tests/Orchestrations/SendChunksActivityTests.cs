@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Orchestrations;
@@ -65,32 +64,31 @@ public sealed class SendChunksActivityTests : IClassFixture<AzuriteFixture>, IAs
         LabelRequest large = Assert.Single(requests, r => r.Chunk == "c00000");
         LabelRequest small = Assert.Single(requests, r => r.Chunk == "c00001");
         Assert.True(large.PathsInChunkRequest);
-        Assert.Empty(large.Paths);
+        Assert.Empty(large.Items!);
         Assert.False(small.PathsInChunkRequest);
-        Assert.Equal(20, small.Paths.Count);
+        Assert.Equal(20, small.Items!.Count);
 
-        // The worker's reading of the message: valid as it is, complete once the request blob fills in the paths.
+        // The worker's reading of the message: valid as it is, complete once the request blob fills in the items.
         var (valid, error) = LabelRequestReader.Read(ContractSerializer.ToBinary(large), CropMode.Center);
         Assert.Null(error);
-        ChunkRequestFile file = JsonSerializer.Deserialize<ChunkRequestFile>(
-            (await store.DownloadAsync(PipelineNames.RunsContainer, PipelineNames.ChunkRequestBlob("b", "c00000")))!.Content.ToMemory().Span,
-            new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
-        var (withPaths, fileError) = LabelRequestReader.WithPaths(valid!.Request, file);
+        ChunkRequestFile file = ChunkRequestFile.Parse(
+            (await store.DownloadAsync(PipelineNames.RunsContainer, PipelineNames.ChunkRequestBlob("b", "c00000")))!.Content)!;
+        var (withItems, fileError) = LabelRequestReader.WithItems(valid!.Request, file);
         Assert.Null(fileError);
-        Assert.Equal(100, withPaths!.Paths.Count);
-        Assert.Equal($"b/{folders}/000.jpg", withPaths.Paths[0]);
-        Assert.Equal(100, withPaths.ETags!.Count);
-        Assert.False(withPaths.PathsInChunkRequest);
-        Assert.Contains("not the message's", LabelRequestReader.WithPaths(valid.Request, file with { Chunk = "c00001" }).Error, StringComparison.Ordinal);
+        Assert.Equal(100, withItems!.Items!.Count);
+        Assert.Equal($"b/{folders}/000.jpg", withItems.Items[0].Path);
+        Assert.All(withItems.Items, item => Assert.False(string.IsNullOrEmpty(item.ETag)));
+        Assert.False(withItems.PathsInChunkRequest);
+        Assert.Contains("not the message's", LabelRequestReader.WithItems(valid.Request, file with { Chunk = "c00001" }).Error, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void ARequestByReferenceThatAlsoCarriesPathsOrIsAnIngestChunkIsPoison()
+    public void ARequestByReferenceThatAlsoCarriesItemsOrIsAnIngestChunkIsPoison()
     {
         var byReference = new LabelRequest("b", "c00000", "incoming", [], DateTimeOffset.UnixEpoch, PathsInChunkRequest: true);
 
         Assert.Null(LabelRequestReader.Read(ContractSerializer.ToBinary(byReference), CropMode.Center).Error);
-        Assert.NotNull(LabelRequestReader.Read(ContractSerializer.ToBinary(byReference with { Paths = ["b/1.jpg"] }), CropMode.Center).Error);
+        Assert.NotNull(LabelRequestReader.Read(ContractSerializer.ToBinary(byReference with { Items = [new LabelItem("b/1.jpg")] }), CropMode.Center).Error);
         Assert.NotNull(LabelRequestReader.Read(ContractSerializer.ToBinary(byReference with { Chunk = LabelRequest.IngestChunkPrefix + "x" }), CropMode.Center).Error);
     }
 

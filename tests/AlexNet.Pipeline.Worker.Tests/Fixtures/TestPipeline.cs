@@ -25,8 +25,10 @@ public static class TestPipeline
     public static Task<string[]> ETagsAsync(IBlobStore store, IEnumerable<string> paths) =>
         Task.WhenAll(paths.Select(async p => (await store.GetEntryAsync(PipelineNames.IncomingContainer, p))!.ETag));
 
-    public static LabelRequest Chunk(string batch, string chunk, IReadOnlyList<string> paths, string? traceParent = null) =>
-        new(batch, chunk, PipelineNames.IncomingContainer, paths, DateTimeOffset.UtcNow, TraceParent: traceParent);
+    /// <summary>A label request for <paramref name="paths"/>, with what a batch listing knew of each (ETag, record) when given.</summary>
+    public static LabelRequest Chunk(
+        string batch, string chunk, IReadOnlyList<string> paths, string? traceParent = null, IReadOnlyList<string>? etags = null, IReadOnlyList<bool>? recorded = null) =>
+        new(batch, chunk, PipelineNames.IncomingContainer, LabelItem.FromParallelLists(paths, etags, recorded), DateTimeOffset.UtcNow, TraceParent: traceParent);
 
     public static OutgoingMessage Message(LabelRequest request) =>
         new(PipelineNames.MessageId(request.Batch, request.Chunk), ContractSerializer.ToBinary(request), LabelRequest.Subject);

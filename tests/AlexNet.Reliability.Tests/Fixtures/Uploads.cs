@@ -55,7 +55,7 @@ internal static class Uploads
     }
 
     public static LabelRequest Chunk(string batch, string chunk, IReadOnlyList<string> paths) =>
-        new(batch, chunk, PipelineNames.IncomingContainer, paths, DateTimeOffset.UtcNow);
+        new(batch, chunk, PipelineNames.IncomingContainer, [.. paths.Select(p => new LabelItem(p))], DateTimeOffset.UtcNow);
 
     public static OutgoingMessage Message(LabelRequest request) =>
         new(PipelineNames.MessageId(request.Batch, request.Chunk), ContractSerializer.ToBinary(request), LabelRequest.Subject, request.Batch);

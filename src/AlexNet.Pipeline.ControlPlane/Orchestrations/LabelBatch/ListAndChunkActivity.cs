@@ -42,9 +42,8 @@ public sealed class ListAndChunkActivity(IBlobStore store, ILogger<ListAndChunkA
         await Parallel.ForEachAsync(Enumerable.Range(0, chunks.Length), new ParallelOptions { MaxDegreeOfParallelism = WriteParallelism }, async (index, token) =>
         {
             string chunk = ChunkPlan.ChunkId(index);
-            var request = new ChunkRequestFile(
-                input.Batch, chunk, input.Container, [.. chunks[index].Select(e => e.Name)], [.. chunks[index].Select(e => e.ETag)],
-                [.. chunks[index].Select(e => records.Contains(LabelPaths.Record(input.Batch, LabelPaths.RelativeToBatch(input.Batch, e.Name))))]);
+            var request = new ChunkRequestFile(input.Batch, chunk, input.Container, [.. chunks[index].Select(e =>
+                new LabelItem(e.Name, e.ETag, records.Contains(LabelPaths.Record(input.Batch, LabelPaths.RelativeToBatch(input.Batch, e.Name)))))]);
             byte[] content = request.ToUtf8Json();
             string name = PipelineNames.ChunkRequestBlob(input.Batch, chunk);
             BlobDownload? existing = await store.DownloadAsync(PipelineNames.RunsContainer, name, token).ConfigureAwait(false);

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace AlexNet.Pipeline.Orchestrations;
 
 /// <summary>
-/// Sends one <see cref="LabelRequest"/> per chunk on the label queue, with the paths read from the chunk's request
+/// Sends one <see cref="LabelRequest"/> per chunk on the label queue, with the items read from the chunk's request
 /// blob. The first send of a chunk has MessageId <c>MessageId(batch, chunk)</c>, so a repeated run of this activity
 /// is dropped by duplicate detection; a resend adds its attempt number, so it is not. A chunk whose paths would make
 /// the message too large for the queue is sent by reference (<see cref="LabelRequest.PathsInChunkRequest"/>).
@@ -39,11 +39,10 @@ public sealed class SendChunksActivity(
         string? traceParent = Activity.Current?.Id;
         var messages = requests.Select(request =>
         {
-            var message = new LabelRequest(
-                request.Batch, request.Chunk, request.Container, request.Paths, now, input.CropMode, traceParent, request.ETags, Recorded: request.Recorded);
+            var message = new LabelRequest(request.Batch, request.Chunk, request.Container, request.Items, now, input.CropMode, traceParent);
             BinaryData body = ContractSerializer.ToBinary(message);
             if (body.ToMemory().Length > LabelRequest.MaxInlineBodyBytes)
-                body = ContractSerializer.ToBinary(message with { Paths = [], ETags = null, Recorded = null, PathsInChunkRequest = true });
+                body = ContractSerializer.ToBinary(message with { Items = [], PathsInChunkRequest = true });
             string id = input.Attempt == 0
                 ? PipelineNames.MessageId(request.Batch, request.Chunk)
                 : PipelineNames.MessageId(request.Batch, request.Chunk, $"resend-{input.Attempt}");
