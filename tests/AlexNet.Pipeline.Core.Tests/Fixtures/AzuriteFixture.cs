@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using AlexNet.Testing;
 
 namespace AlexNet.Pipeline.Tests.Fixtures;
 
@@ -10,30 +10,5 @@ public sealed class AzuriteFixture
 {
     public const string ConnectionString = "UseDevelopmentStorage=true";
 
-    private static readonly (string Service, int Port)[] Endpoints = [("Blob", 10000), ("Queue", 10001)];
-
-    public AzuriteFixture()
-    {
-        foreach (var (service, port) in Endpoints)
-        {
-            if (!Answers(port))
-            {
-                throw new InvalidOperationException(
-                    $"Azurite's {service} service is not listening on 127.0.0.1:{port}; start it: scripts/azurite.sh start");
-            }
-        }
-    }
-
-    private static bool Answers(int port)
-    {
-        using var client = new TcpClient();
-        try
-        {
-            return client.ConnectAsync("127.0.0.1", port).Wait(TimeSpan.FromSeconds(2)) && client.Connected;
-        }
-        catch (AggregateException ex) when (ex.InnerException is SocketException)
-        {
-            return false;
-        }
-    }
+    public AzuriteFixture() => LocalPorts.RequireAzurite(("Blob", 10000), ("Queue", 10001));
 }

@@ -3,6 +3,7 @@ using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Models;
 using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Storage;
+using AlexNet.Testing;
 using AlexNet.Pipeline.Tests.Fixtures;
 using Azure.Storage.Blobs;
 using DurableTask.AzureStorage;
@@ -92,8 +93,11 @@ internal sealed class DurableTestHost : IAsyncDisposable
         await StopEngineAsync();
         var service = new AzureStorageOrchestrationService(AzureStorageSettingsFactory.Create(options.Value, loggerFactory));
         await service.DeleteAsync();
-        await foreach (var container in blobs.GetBlobContainersAsync(prefix: Store.Prefix + "-"))
-            await blobs.DeleteBlobContainerAsync(container.Name);
+        await foreach (var container in blobs.GetBlobContainersAsync())
+        {
+            if (container.Name.EndsWith("-" + Store.Suffix, StringComparison.Ordinal))
+                await blobs.DeleteBlobContainerAsync(container.Name);
+        }
         await services.DisposeAsync();
         loggerFactory.Dispose();
     }

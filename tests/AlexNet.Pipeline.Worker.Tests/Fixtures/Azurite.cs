@@ -1,6 +1,6 @@
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using AlexNet.Pipeline.Storage;
+using AlexNet.Testing;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -58,22 +58,5 @@ public static partial class Azurite
         return $"{purpose}-{Guid.NewGuid():N}"[..Math.Min(purpose.Length + 25, 50)];
     }
 
-    public static void RequireRunning()
-    {
-        foreach (var (service, port) in new[] { ("Blob", 10000), ("Queue", 10001) })
-        {
-            using var client = new TcpClient();
-            bool answers;
-            try
-            {
-                answers = client.ConnectAsync("127.0.0.1", port).Wait(TimeSpan.FromSeconds(2)) && client.Connected;
-            }
-            catch (AggregateException error) when (error.InnerException is SocketException)
-            {
-                answers = false;
-            }
-            if (!answers)
-                throw new InvalidOperationException($"Azurite's {service} service is not listening on 127.0.0.1:{port}; start it: bash scripts/azurite.sh start");
-        }
-    }
+    public static void RequireRunning() => LocalPorts.RequireAzurite(("Blob", 10000), ("Queue", 10001));
 }

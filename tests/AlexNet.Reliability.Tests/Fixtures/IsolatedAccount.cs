@@ -1,7 +1,7 @@
-using System.Net.Sockets;
 using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Metering;
 using AlexNet.Pipeline.Storage;
+using AlexNet.Testing;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
@@ -62,27 +62,7 @@ internal sealed class IsolatedAccount : IAsyncDisposable
         }
     }
 
-    public static void RequireSharedAzurite()
-    {
-        foreach (var (service, port) in new[] { ("Blob", 10000), ("Queue", 10001), ("Table", 10002) })
-        {
-            if (!Listening(port))
-                throw new InvalidOperationException($"Azurite's {service} service is not listening on 127.0.0.1:{port}; start it: bash scripts/azurite.sh start");
-        }
-    }
-
-    public static bool Listening(int port)
-    {
-        using var client = new TcpClient();
-        try
-        {
-            return client.ConnectAsync("127.0.0.1", port).Wait(TimeSpan.FromSeconds(2)) && client.Connected;
-        }
-        catch (AggregateException error) when (error.InnerException is SocketException)
-        {
-            return false;
-        }
-    }
+    public static void RequireSharedAzurite() => LocalPorts.RequireAzurite(("Blob", 10000), ("Queue", 10001), ("Table", 10002));
 
     private async Task<int> CountAsync(string queue)
     {

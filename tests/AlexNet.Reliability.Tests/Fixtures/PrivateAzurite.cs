@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using AlexNet.Testing;
 
 namespace AlexNet.Reliability.Tests.Fixtures;
 
@@ -63,7 +64,7 @@ internal sealed class PrivateAzurite : IAsyncDisposable
         var azuriteInstance = new PrivateAzurite(process, output, blobPort, queuePort, tablePort);
 
         var deadline = Stopwatch.StartNew();
-        while (!(IsolatedAccount.Listening(blobPort) && IsolatedAccount.Listening(queuePort) && IsolatedAccount.Listening(tablePort)))
+        while (!(LocalPorts.Listening(blobPort) && LocalPorts.Listening(queuePort) && LocalPorts.Listening(tablePort)))
         {
             if (process.HasExited || deadline.Elapsed > TimeSpan.FromSeconds(60))
             {

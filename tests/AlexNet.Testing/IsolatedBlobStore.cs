@@ -1,14 +1,18 @@
 using System.Runtime.CompilerServices;
 using AlexNet.Pipeline.Storage;
 
-namespace AlexNet.Reliability.Tests.Fixtures;
+namespace AlexNet.Testing;
 
 /// <summary>
-/// The pipeline's containers under a per-test suffix of a shared account, invisible to the code under test: names go
-/// in with the suffix and come back without it, so one test's <c>models/current.json</c> never meets another's.
+/// The pipeline's containers (<c>incoming</c>, <c>labels</c>, <c>models</c>, ...) under a per-test suffix of one real
+/// account, invisible to the code under test: names go in with the suffix and come back without it. So one test's
+/// <c>models/current.json</c> never meets another's, nor another project's tests on the shared Azurite.
 /// </summary>
-internal sealed class IsolatedBlobStore(IBlobStore inner, string suffix) : IBlobStore
+public sealed class IsolatedBlobStore(IBlobStore inner, string suffix) : IBlobStore
 {
+    public string Suffix => suffix;
+
+    /// <summary>The container's name in the account.</summary>
     public string Map(string container) => $"{container}-{suffix}";
 
     public async IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -25,6 +29,9 @@ internal sealed class IsolatedBlobStore(IBlobStore inner, string suffix) : IBlob
             ? download with { Entry = download.Entry with { Container = container } }
             : null;
 
+    public Task<BlobReader?> OpenReadAsync(string container, string name, string? ifMatchETag, long maxBytes, CancellationToken cancellationToken = default) =>
+        inner.OpenReadAsync(Map(container), name, ifMatchETag, maxBytes, cancellationToken);
+
     public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
         inner.CreateIfAbsentAsync(Map(container), name, content, contentType, cancellationToken);
 
@@ -37,6 +44,7 @@ internal sealed class IsolatedBlobStore(IBlobStore inner, string suffix) : IBlob
     public Task SetTagsAsync(string container, string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default) =>
         inner.SetTagsAsync(Map(container), name, tags, cancellationToken);
 
+    /// <summary>Not isolated: a tag query spans the account's containers. Tests of tag queries use the store itself.</summary>
     public IAsyncEnumerable<BlobEntry> FindByTagsAsync(string tagQuery, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException("tag queries span containers; nothing under test here uses them");
+        throw new NotSupportedException("tag queries span containers, so an isolated store cannot answer them");
 }
