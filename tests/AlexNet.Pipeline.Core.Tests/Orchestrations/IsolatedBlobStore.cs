@@ -32,6 +32,12 @@ internal sealed class IsolatedBlobStore(IBlobStore inner, string prefix) : IBlob
     public Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken = default) =>
         inner.DeleteAsync(Physical(container), name, cancellationToken);
 
+    public Task<bool> SetMetadataAsync(string container, string name, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default) =>
+        inner.SetMetadataAsync(Physical(container), name, metadata, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, string>?> GetMetadataAsync(string container, string name, CancellationToken cancellationToken = default) =>
+        inner.GetMetadataAsync(Physical(container), name, cancellationToken);
+
     public Task SetTagsAsync(string container, string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default) =>
         inner.SetTagsAsync(Physical(container), name, tags, cancellationToken);
 
