@@ -166,7 +166,9 @@ public sealed class ReviewPageBrowserTests(ITestOutputHelper output)
             Assert.Equal(items.Length, tasks.RootElement.GetArrayLength());
         (status, type, body) = await pipeline.SendAsync(HttpMethod.Get, $"api/export/{batch}/cvat?review=true");
         Assert.Equal((200, "application/xml"), (status, type));
-        Assert.Equal(items.Length, System.Xml.Linq.XDocument.Parse(System.Text.Encoding.UTF8.GetString(body)).Root!.Elements("image").Count());
+        var cvatImages = System.Xml.Linq.XDocument.Parse(System.Text.Encoding.UTF8.GetString(body)).Root!.Elements("image").ToList();
+        Assert.Equal(items.Length, cvatImages.Count);
+        Assert.All(cvatImages, i => Assert.Equal(("96", "80"), (i.Attribute("width")?.Value, i.Attribute("height")?.Value))); // the uploads' JPEG headers
     }
 
     private static string PathOf(JsonElement item) => item.GetProperty("path").GetString()!;
