@@ -39,7 +39,7 @@ public sealed class ReviewPageBrowserTests(ITestOutputHelper output)
 
         await using var pipeline = await LocalPipeline.StartAsync(azurite, "rv" + Guid.NewGuid().ToString("N")[..12], sweepSeconds: 1, output);
         var watch = new RecordWatch(store, batch);
-        await pipeline.UntilAsync(async () => await watch.CountAsync() == Photos, TimeSpan.FromSeconds(60),
+        await pipeline.UntilAsync(async () => await watch.CountAsync() == Photos, TimeSpan.FromSeconds(120),
             $"{Photos} label records", async () => $"{await watch.CountAsync()} records");
         AuditResult audit = await RecordAudit.RunAsync(store, batch, names);
         audit.AssertClean();
@@ -49,7 +49,7 @@ public sealed class ReviewPageBrowserTests(ITestOutputHelper output)
         double minConfidence = (top1[7] + top1[8]) / 2;
         int toReview = top1.Count(p => p < minConfidence);
         Assert.InRange(toReview, 6, 8);
-        await pipeline.LabelBatchAsync(batch, string.Create(CultureInfo.InvariantCulture, $"{{\"pollSeconds\":1,\"minConfidence\":{minConfidence:R}}}"), TimeSpan.FromSeconds(60));
+        await pipeline.LabelBatchAsync(batch, string.Create(CultureInfo.InvariantCulture, $"{{\"pollSeconds\":1,\"minConfidence\":{minConfidence:R}}}"), TimeSpan.FromSeconds(120));
 
         // The order the page shows (lowest top-1 first), read through the API the page calls.
         JsonElement list = await pipeline.GetAsync($"api/review/{batch}?state=pending");
