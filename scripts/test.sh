@@ -9,7 +9,7 @@ set -e
 echo "== system packages"
 need=()
 # fonts-dejavu-core: the plots load a TrueType font from /usr/share/fonts (SkiaSharp sees no system fonts).
-for package in dataset-fashion-mnist gnome-backgrounds libjpeg-turbo-progs fonts-dejavu-core; do
+for package in dataset-fashion-mnist gnome-backgrounds libjpeg-turbo-progs fonts-dejavu-core chromium; do
   dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
 done
 if [ ${#need[@]} -gt 0 ]; then

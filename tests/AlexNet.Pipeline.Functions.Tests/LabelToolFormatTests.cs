@@ -77,6 +77,7 @@ public sealed class LabelToolFormatTests(DurableTestHost durable) : IClassFixtur
         Assert.Equal(["a.png", "b.png", "sub/c.png"], images.Select(i => i.Attribute("name")!.Value));
         Assert.Equal(["0", "1", "2"], images.Select(i => i.Attribute("id")!.Value));
         Assert.Equal(("coat", "auto"), (images[1].Element("tag")!.Attribute("label")!.Value, images[1].Element("tag")!.Attribute("source")!.Value));
+        Assert.All(images, i => Assert.Equal(("8", "8"), (i.Attribute("width")?.Value, i.Attribute("height")?.Value))); // read from each PNG's header
     }
 
     [Fact]

@@ -211,6 +211,28 @@ internal sealed class LocalPipeline : IAsyncDisposable
             async () => process.HasExited ? throw new InvalidOperationException($"alexnet pipeline exited by itself: {await TailAsync()}") : await condition(),
             timeout, what, async () => $"{await state()}; {await TailAsync()}", TimeSpan.FromMilliseconds(200));
 
+    /// <summary>The API's address, e.g. for a browser.</summary>
+    public Uri BaseAddress => http.BaseAddress!;
+
+    /// <summary>GETs from the API, asserts 200, and returns the response body.</summary>
+    public async Task<JsonElement> GetAsync(string path)
+    {
+        using HttpResponseMessage response = await http.GetAsync(new Uri(path, UriKind.Relative));
+        string text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET /{path}: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    /// <summary>Sends a request to the API (a JSON body when given) and returns what came back, whatever the status.</summary>
+    public async Task<(int Status, string? ContentType, byte[] Body)> SendAsync(HttpMethod method, string path, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+        if (json is not null)
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        using HttpResponseMessage response = await http.SendAsync(request);
+        return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, await response.Content.ReadAsByteArrayAsync());
+    }
+
     public async Task StartBatchAsync(string batch, string options)
     {
         using var content = new StringContent(options, Encoding.UTF8, "application/json");

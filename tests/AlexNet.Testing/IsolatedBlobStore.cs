@@ -41,6 +41,12 @@ public sealed class IsolatedBlobStore(IBlobStore inner, string suffix) : IBlobSt
     public Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken = default) =>
         inner.DeleteAsync(Map(container), name, cancellationToken);
 
+    public Task<bool> SetMetadataAsync(string container, string name, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default) =>
+        inner.SetMetadataAsync(Map(container), name, metadata, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, string>?> GetMetadataAsync(string container, string name, CancellationToken cancellationToken = default) =>
+        inner.GetMetadataAsync(Map(container), name, cancellationToken);
+
     public Task SetTagsAsync(string container, string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default) =>
         inner.SetTagsAsync(Map(container), name, tags, cancellationToken);
 

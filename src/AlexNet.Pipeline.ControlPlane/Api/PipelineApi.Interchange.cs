@@ -40,7 +40,37 @@ public sealed partial class PipelineApi
         var classes = new List<string>();
         foreach (LabelRecord first in records.Where(r => r.Top5.Count > 0).GroupBy(r => r.Model.Version, StringComparer.Ordinal).Select(g => g.First()))
             classes.AddRange((await ModelClassesAsync(first, cancellationToken).ConfigureAwait(false)).Where(c => !classes.Contains(c)));
-        return ApiResult.Ok(new BinaryContent(CvatFormat.WriteTags(batch, records, classes, time.GetUtcNow()), "application/xml"));
+        // CVAT's annotation mode gives every image its width and height: read from each image's header.
+        var sizes = new System.Collections.Concurrent.ConcurrentDictionary<string, ImageSize>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(records.Where(r => r.Top5.Count > 0), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (record, token) =>
+        {
+            if (await ImageSizeAsync(record, token).ConfigureAwait(false) is { } size)
+                sizes[record.Image.Path] = size;
+        }).ConfigureAwait(false);
+        return ApiResult.Ok(new BinaryContent(CvatFormat.WriteTags(batch, records, classes, time.GetUtcNow(), sizes), "application/xml"));
+    }
+
+    private static readonly AlexNet.Imaging.ImageDecoder HeaderReader = new();
+
+    /// <summary>The most bytes read from the start of an image for its size: the ingest's header budget.</summary>
+    public const int ImageHeadBytes = 64 * 1024;
+
+    /// <summary>Width and height from the image's header (its first <see cref="ImageHeadBytes"/>), or null when it is gone or unreadable.</summary>
+    private async Task<ImageSize?> ImageSizeAsync(LabelRecord record, CancellationToken cancellationToken)
+    {
+        BlobReader? reader = await store.OpenReadAsync(record.Image.Container, record.Image.Path, null, MaxReviewImageBytes, cancellationToken).ConfigureAwait(false);
+        if (reader is null)
+            return null;
+        await using (reader.ConfigureAwait(false))
+        {
+            byte[] head = new byte[(int)Math.Min(reader.Entry.Size, ImageHeadBytes)];
+            int read = 0, n;
+            while (read < head.Length && (n = await reader.Content.ReadAsync(head.AsMemory(read), cancellationToken).ConfigureAwait(false)) > 0)
+                read += n;
+            return HeaderReader.Probe(head.AsSpan(0, read)).Header is { Width: > 0, Height: > 0 } header
+                ? new ImageSize(header.Width, header.Height)
+                : null;
+        }
     }
 
     /// <summary>

@@ -193,7 +193,7 @@ public sealed partial class PipelineApi
             if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(image.Value!)), label.Image.Sha256, StringComparison.Ordinal))
                 return ApiResult.Conflict<ReviewRecord>($"image '{path}' changed since it was labeled; it is reviewed once it is labeled again");
             await store.UploadAsync(PipelineNames.TrainingContainer, trainingBlob, BinaryData.FromBytes(image.Value!), ImageMediaType.Of(image.Value!) ?? "application/octet-stream", cancellationToken: cancellationToken).ConfigureAwait(false);
-            await store.SetMetadataAsync(PipelineNames.TrainingContainer, trainingBlob, Provenance(label, batch, reviewer, decision, now), cancellationToken).ConfigureAwait(false);
+            await store.SetMetadataAsync(PipelineNames.TrainingContainer, trainingBlob, ReviewProvenance.Create(label, batch, reviewer, decision, now), cancellationToken).ConfigureAwait(false);
         }
 
         var record = new ReviewRecord(
@@ -273,20 +273,6 @@ public sealed partial class PipelineApi
             return false;
         }
     }
-
-    // Metadata values travel as HTTP headers (ASCII): names and paths are percent-encoded.
-    private static Dictionary<string, string> Provenance(LabelRecord label, string batch, string reviewer, string decision, DateTimeOffset at) => new(StringComparer.Ordinal)
-    {
-        ["source"] = Uri.EscapeDataString($"{label.Image.Container}/{label.Image.Path}"),
-        ["sourceetag"] = Uri.EscapeDataString(label.Image.ETag),
-        ["sourcesha256"] = label.Image.Sha256,
-        ["batch"] = batch,
-        ["reviewer"] = Uri.EscapeDataString(reviewer),
-        ["reviewedat"] = at.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
-        ["decision"] = Uri.EscapeDataString(decision),
-        ["modelversion"] = label.Model.Version,
-        ["modeltop1"] = Uri.EscapeDataString(label.Top5[0].Label),
-    };
 
     private static bool TryParseCount(string? text, int empty, out int value)
     {

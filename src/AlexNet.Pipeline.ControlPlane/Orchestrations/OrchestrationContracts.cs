@@ -1,3 +1,5 @@
+using AlexNet.Pipeline.Labeling;
+
 namespace AlexNet.Pipeline.Orchestrations;
 
 /// <summary>Input of the LabelBatch orchestration; its instance id is the batch id, so a second start is a no-op.</summary>
@@ -128,6 +130,7 @@ public enum RetrainOutcome
 }
 
 /// <summary>What Retrain returns. Errors are fractions (0.12 = 12%); the candidate fields are null when skipped.</summary>
+/// <param name="Reviewed">The reviewed images in the training set and the labels they changed (<see cref="ReviewedDataSummary"/>).</param>
 public sealed record RetrainResult(
     RetrainOutcome Outcome,
     string Dataset,
@@ -142,4 +145,5 @@ public sealed record RetrainResult(
     int? ValidationImages,
     int? Top1Changed,
     string Reason,
-    string? MetricsBlob);
+    string? MetricsBlob,
+    ReviewedDataSummary? Reviewed = null);

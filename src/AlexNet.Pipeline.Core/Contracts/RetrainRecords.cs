@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AlexNet.Model.Evaluation;
 using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Labeling;
 
 namespace AlexNet.Pipeline.Contracts;
 
@@ -30,6 +31,7 @@ public sealed record ModelComparison(
 
 
 /// <summary><c>runs/&lt;job&gt;/metrics.json</c>: the whole decision of one retrain run.</summary>
+/// <param name="Reviewed">The reviewed images in the training set: how many labels review decisions changed, and how many are new since the current model.</param>
 public sealed record RetrainReport(
     string JobId,
     string Dataset,
@@ -43,7 +45,8 @@ public sealed record RetrainReport(
     double? Top1ChurnFraction,
     IReadOnlyDictionary<string, double>? TrainMetrics,
     string? TrainError,
-    DateTime DecidedAt);
+    DateTime DecidedAt,
+    ReviewedDataSummary? Reviewed = null);
 
 /// <summary><c>runs/&lt;job&gt;/label-churn.json</c>: how the candidate would change the top-1 labels of the validation images.</summary>
 public sealed record LabelChurnReport(

@@ -91,6 +91,19 @@ public sealed class CountingBlobStore(IBlobStore inner, RequestCounter counter, 
         return inner.DeleteAsync(container, name, cancellationToken);
     }
 
+    // Set Blob Metadata is a write of the blob's properties; Get Blob Properties is a HEAD.
+    public Task<bool> SetMetadataAsync(string container, string name, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default)
+    {
+        counter.Add(RequestKind.Write);
+        return inner.SetMetadataAsync(container, name, metadata, cancellationToken);
+    }
+
+    public Task<IReadOnlyDictionary<string, string>?> GetMetadataAsync(string container, string name, CancellationToken cancellationToken = default)
+    {
+        counter.Add(RequestKind.Head);
+        return inner.GetMetadataAsync(container, name, cancellationToken);
+    }
+
     public Task SetTagsAsync(string container, string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default)
     {
         counter.Add(RequestKind.Tag);

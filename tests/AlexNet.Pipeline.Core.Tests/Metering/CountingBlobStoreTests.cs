@@ -119,3 +119,35 @@ public sealed class RequestCountingTests : IDisposable
         public IAsyncEnumerable<BlobEntry> FindByTagsAsync(string tagQuery, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     }
 }
+
+/// <summary>
+/// Metadata through the counting store over Azurite: the local pipeline wraps its store in one, and a review's training
+/// copy keeps its provenance only if the metadata reaches the account.
+/// </summary>
+public sealed class CountingBlobStoreMetadataTests(Fixtures.AzuriteFixture azurite) : IClassFixture<Fixtures.AzuriteFixture>, IAsyncLifetime
+{
+    private readonly Azure.Storage.Blobs.BlobServiceClient client = new(Fixtures.AzuriteFixture.ConnectionString);
+    private readonly string container = "counting-metadata-" + Guid.NewGuid().ToString("N")[..12];
+
+    public Fixtures.AzuriteFixture Azurite { get; } = azurite;
+
+    [Fact]
+    public async Task MetadataIsPassedOnAndCountedAsAWriteAndAHead()
+    {
+        var counter = new RequestCounter();
+        var store = new CountingBlobStore(new AzureBlobStore(client, Microsoft.Extensions.Logging.Abstractions.NullLogger<AzureBlobStore>.Instance), counter);
+        await store.UploadAsync(container, "copy.jpg", BinaryData.FromString("pixels"));
+
+        Assert.True(await store.SetMetadataAsync(container, "copy.jpg", new Dictionary<string, string> { ["batch"] = "b1", ["decision"] = "T-shirt%2Ftop" }));
+        IReadOnlyDictionary<string, string>? metadata = await store.GetMetadataAsync(container, "copy.jpg");
+
+        Assert.Equal(("b1", "T-shirt%2Ftop"), (metadata!["batch"], metadata["decision"]));
+        Assert.Null(await store.GetMetadataAsync(container, "missing.jpg"));
+        RequestCounts counts = counter.Snapshot();
+        Assert.Equal((2d, 2d), (counts.Write, counts.Head));
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await client.GetBlobContainerClient(container).DeleteIfExistsAsync();
+}

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using AlexNet.Model.Data;
+using AlexNet.Pipeline.Api;
 using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Labeling;
 using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Storage;
 using AlexNet.Pipeline.Tests.Fixtures;
@@ -141,6 +143,33 @@ public sealed class RetrainOrchestrationTests(AzuriteFixture azurite, ITestOutpu
     }
 
     [Fact]
+    public async Task TheReportCountsTheLabelsReviewedCopiesInTheTrainingSetChanged()
+    {
+        await using var host = new DurableTestHost(output);
+        await UploadTrainingSetAsync(host);
+        await PromoteCurrentAsync(host, "base", "sha256:older-training-set"); // made at the Unix epoch
+        DateTimeOffset after = DateTimeOffset.UnixEpoch.AddDays(1), before = DateTimeOffset.UnixEpoch.AddDays(-1);
+        // Copies as review decisions make them: a confirmation and a correction since the current model, an older
+        // correction from another batch; and a file named like a copy that no review made (no provenance).
+        await UploadReviewCopyAsync(host, "b1", "b1/a.jpg", modelTop1: "coat", decision: "coat", after);
+        await UploadReviewCopyAsync(host, "b1", "b1/b.jpg", modelTop1: "coat", decision: "shirt", after);
+        await UploadReviewCopyAsync(host, "b2", "b2/c.jpg", modelTop1: "shirt", decision: "coat", before);
+        await host.Store.UploadAsync(PipelineNames.TrainingContainer, $"{Dataset}/shirt/hand-0123456789abcdef.jpg",
+            BinaryData.FromBytes(SampleImages.PhotoJpeg(80, 80, seed: 99)), "image/jpeg");
+        await using var trainer = new FakeTrainer(host.Store, host.Models, host.Queues, job => Evaluation(job, 0.1, 0.2));
+        await host.StartEngineAsync();
+
+        RetrainResult result = await RunAsync(host, "retrain-reviewed", new RetrainInput(Dataset, PollSeconds: 2));
+
+        Assert.Equal(RetrainOutcome.Promoted, result.Outcome);
+        ReviewedDataSummary reviewed = result.Reviewed!;
+        Assert.Equal((3, 1, 2, 2, 2, 1), (reviewed.Images, reviewed.Confirmed, reviewed.Corrected, reviewed.Batches, reviewed.SinceCurrentModel, reviewed.CorrectedSinceCurrentModel));
+        Assert.Equal([new ReviewCorrection("coat", "shirt", 1), new ReviewCorrection("shirt", "coat", 1)], reviewed.Corrections);
+        JsonElement report = (await ReportAsync(host, "retrain-reviewed")).GetProperty("reviewed");
+        Assert.Equal((3, 2, 1), (report.GetProperty("images").GetInt32(), report.GetProperty("corrected").GetInt32(), report.GetProperty("correctedSinceCurrentModel").GetInt32()));
+    }
+
+    [Fact]
     public async Task AFailedTrainJobEndsTheRunFailedWithItsReportWritten()
     {
         await using var host = new DurableTestHost(output);
@@ -203,6 +232,18 @@ public sealed class RetrainOrchestrationTests(AzuriteFixture azurite, ITestOutpu
     {
         await host.Models.PublishAsync(FakeTrainer.Package(version, Classes, seed: 5, fingerprint));
         await host.Models.PromoteAsync(version, "test setup");
+    }
+
+    /// <summary>An image copied into the training set by a review decision, named and described as the review API does.</summary>
+    private static async Task UploadReviewCopyAsync(DurableTestHost host, string batch, string path, string modelTop1, string decision, DateTimeOffset at)
+    {
+        byte[] bytes = SampleImages.PhotoJpeg(80, 80, seed: path.Length * 7 + decision.Length);
+        var label = new LabelRecord(batch, ImageIdentity.Of(PipelineNames.IncomingContainer, path, "\"0x1\"", bytes), new ModelIdentity("base", "sha"), "center",
+            [new LabelScore(modelTop1, Array.IndexOf(Classes, modelTop1), 0.4f)], at);
+        string name = PipelineApi.TrainingBlobName(Dataset, decision, batch, path);
+        Assert.True(ReviewedTrainingData.MayBeReviewCopy(name[(name.LastIndexOf('/') + 1)..]), name);
+        await host.Store.UploadAsync(PipelineNames.TrainingContainer, name, BinaryData.FromBytes(bytes), "image/jpeg");
+        Assert.True(await host.Store.SetMetadataAsync(PipelineNames.TrainingContainer, name, ReviewProvenance.Create(label, batch, "ana", decision, at)));
     }
 
     /// <summary>Ten small photos per class.</summary>

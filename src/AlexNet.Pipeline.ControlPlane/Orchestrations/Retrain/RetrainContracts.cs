@@ -1,10 +1,12 @@
 using AlexNet.Pipeline.Contracts;
+using AlexNet.Pipeline.Labeling;
 
 namespace AlexNet.Pipeline.Orchestrations;
 
 /// <summary>The training set as it is now, and what the current model was trained on.</summary>
 /// <param name="Fingerprint">Of the listing of <c>training/&lt;dataset&gt;/</c>: <see cref="AlexNet.Model.Data.ImageDataSet.Fingerprint"/>, the value the trainer stamps on its manifests.</param>
-public sealed record FingerprintResult(string Fingerprint, int Images, int Classes, string? CurrentVersion, string? CurrentFingerprint);
+/// <param name="Reviewed">The images review decisions copied into the data set, and the labels they changed.</param>
+public sealed record FingerprintResult(string Fingerprint, int Images, int Classes, string? CurrentVersion, string? CurrentFingerprint, ReviewedDataSummary? Reviewed = null);
 
 /// <summary>Custom status of Retrain.</summary>
 /// <param name="Phase">fingerprinting, training, evaluating, promoting, reporting or done.</param>

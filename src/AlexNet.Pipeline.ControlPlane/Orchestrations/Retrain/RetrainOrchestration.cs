@@ -59,7 +59,7 @@ public sealed class RetrainOrchestration : TaskOrchestrator<RetrainInput, Retrai
             RetrainLog.Skipped(logger, input.Dataset, why);
             context.SetCustomStatus(new RetrainProgress("done", null, null));
             return new RetrainResult(RetrainOutcome.Skipped, input.Dataset, fingerprint.Fingerprint, null, null, fingerprint.CurrentVersion,
-                null, null, null, null, null, null, why, null);
+                null, null, null, null, null, null, why, null, fingerprint.Reviewed);
         }
 
         string jobId = RetrainNames.JobId(context.InstanceId);
@@ -102,13 +102,13 @@ public sealed class RetrainOrchestration : TaskOrchestrator<RetrainInput, Retrai
             double? churn = evaluation.Compared > 0 ? (double)evaluation.Top1Changed / evaluation.Compared : null;
             string metrics = await WriteReportAsync(context, new RetrainReport(jobId, input.Dataset, outcome.ToString().ToLowerInvariant(), reason,
                 fingerprint.Fingerprint, candidate, fingerprint.CurrentVersion, input.GatePoints, evaluation, churn, done.Metrics, null,
-                context.CurrentUtcDateTime), retry);
+                context.CurrentUtcDateTime, fingerprint.Reviewed), retry);
             RetrainLog.Decided(logger, jobId, candidate, outcome, reason);
             context.SetCustomStatus(new RetrainProgress("done", jobId, candidate));
 
             return new RetrainResult(outcome, input.Dataset, fingerprint.Fingerprint, jobId, candidate, fingerprint.CurrentVersion,
                 evaluation.Candidate.Top1Error, evaluation.Candidate.Top5Error, evaluation.Current?.Top1Error, evaluation.Current?.Top5Error,
-                evaluation.Images, evaluation.Current is null ? null : evaluation.Top1Changed, reason, metrics);
+                evaluation.Images, evaluation.Current is null ? null : evaluation.Top1Changed, reason, metrics, fingerprint.Reviewed);
         }
         catch (Exception failure) when (failure is not OperationCanceledException)
         {
@@ -118,7 +118,7 @@ public sealed class RetrainOrchestration : TaskOrchestrator<RetrainInput, Retrai
             context.SetCustomStatus(new RetrainProgress("failed", jobId, candidate));
             await WriteReportAsync(context, new RetrainReport(jobId, input.Dataset, phase == "training" ? "training-failed" : "failed", why,
                 fingerprint.Fingerprint, candidate, fingerprint.CurrentVersion, input.GatePoints, done?.Evaluation, null, done?.Metrics,
-                error, context.CurrentUtcDateTime), retry);
+                error, context.CurrentUtcDateTime, fingerprint.Reviewed), retry);
             RetrainLog.Failed(logger, jobId, phase, error);
             throw new InvalidOperationException(why, failure);
         }

@@ -5,6 +5,9 @@ using System.Xml.Linq;
 
 namespace AlexNet.Pipeline.Labeling.Interchange;
 
+/// <summary>An image's width and height in pixels.</summary>
+public readonly record struct ImageSize(int Width, int Height);
+
 /// <summary>
 /// CVAT's XML annotation format 1.1 for images ("CVAT for images 1.1", docs.cvat.ai/docs/other/xml_format): a batch's
 /// top-1 labels as image tags to upload into a CVAT task created from the batch's images, and a task's export read back
@@ -15,10 +18,12 @@ public static class CvatFormat
     /// <summary>
     /// An <c>&lt;annotations&gt;</c> document of version 1.1 in annotation mode: the classes as the task's labels, and one
     /// <c>&lt;image id name&gt;</c> per record, named by its path within the batch (as a task made of the batch folder
-    /// names it), with one <c>&lt;tag label source="auto"&gt;</c> for the model's top-1. Width and height are left out: the
-    /// records do not carry them.
+    /// names it), with one <c>&lt;tag label source="auto"&gt;</c> for the model's top-1. Each image has the
+    /// <c>width</c> and <c>height</c> the format gives images in annotation mode when <paramref name="sizes"/> (by the
+    /// image's blob path) knows them; an image whose size could not be read has neither.
     /// </summary>
-    public static byte[] WriteTags(string batch, IEnumerable<LabelRecord> records, IEnumerable<string> classes, DateTimeOffset dumped)
+    public static byte[] WriteTags(
+        string batch, IEnumerable<LabelRecord> records, IEnumerable<string> classes, DateTimeOffset dumped, IReadOnlyDictionary<string, ImageSize>? sizes = null)
     {
         ArgumentNullException.ThrowIfNull(records);
         List<LabelRecord> labeled = [.. records.Where(r => r.Top5.Count > 0).OrderBy(r => r.Image.Path, StringComparer.Ordinal)];
@@ -36,6 +41,9 @@ public static class CvatFormat
                 labeled.Select((record, index) => new XElement("image",
                     new XAttribute("id", index),
                     new XAttribute("name", LabelPaths.RelativeToBatch(batch, record.Image.Path)),
+                    sizes is not null && sizes.TryGetValue(record.Image.Path, out ImageSize size)
+                        ? new object[] { new XAttribute("width", size.Width), new XAttribute("height", size.Height) }
+                        : null,
                     new XElement("tag", new XAttribute("label", record.Top5[0].Label), new XAttribute("source", "auto"))))));
         using var buffer = new MemoryStream();
         using (var writer = XmlWriter.Create(buffer, new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = true }))
