@@ -21,7 +21,8 @@ fi
 if [ -f scripts/azurite.sh ]; then
   echo "== Azurite"
   # Installed even when some Azurite already listens: tests start private instances from node_modules.
-  [ -x node_modules/.bin/azurite ] || npm ci --no-audit --no-fund --loglevel=error
+  # Again when a package was added since (playwright-core, for the review page test).
+  { [ -x node_modules/.bin/azurite ] && [ -d node_modules/playwright-core ]; } || npm ci --no-audit --no-fund --loglevel=error
   bash scripts/azurite.sh start
   trap 'bash scripts/azurite.sh stop || true' EXIT
 fi
