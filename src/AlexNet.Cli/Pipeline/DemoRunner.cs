@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Labeling;
@@ -98,12 +99,30 @@ internal sealed class DemoRunner(IBlobStore store, IOrchestrationClient orchestr
                 return status;
             if (status.CustomStatusJson is { } progress && progress != lastProgress)
             {
-                Say($"    {progress}");
+                Say($"    {ProgressLine(progress)}");
                 lastProgress = progress;
             }
             if (time.GetElapsedTime(started) > Timeout)
                 throw new CliException($"orchestration {instanceId} did not finish within {Timeout.TotalMinutes:F0} minutes (last state {status.State})");
             await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// An orchestration's progress as one line, <c>phase training, jobId ...</c>: the engine's own JSON names its members
+    /// in PascalCase (the API answers camelCase; the demo says it in the API's words).
+    /// </summary>
+    private static string ProgressLine(string progressJson)
+    {
+        try
+        {
+            return JsonNode.Parse(progressJson) is JsonObject members
+                ? string.Join(", ", members.Select(m => $"{JsonNamingPolicy.CamelCase.ConvertName(m.Key)} {m.Value?.ToJsonString().Trim('"')}"))
+                : progressJson;
+        }
+        catch (JsonException)
+        {
+            return progressJson;
         }
     }
 
