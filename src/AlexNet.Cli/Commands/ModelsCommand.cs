@@ -328,13 +328,21 @@ public static class ModelsCommand
             return 0;
         }
 
-        var (started, _) = await client.SendAsync(HttpMethod.Post, path, body, ApiJsonContext.Default.RetrainStarted, cancellationToken);
+        // The local pipeline answers with the run (instanceId), the Functions app with its status address (id).
+        string answer = await client.SendTextAsync(HttpMethod.Post, path, body, cancellationToken);
+        string runId;
+        using (JsonDocument document = JsonDocument.Parse(answer))
+        {
+            runId = (document.RootElement.TryGetProperty("instanceId", out JsonElement instance) ? instance.GetString()
+                : document.RootElement.TryGetProperty("id", out JsonElement id) ? id.GetString() : null)
+                ?? throw new CliException($"POST /{path}: the answer names no run: {answer}");
+        }
         if (!json)
-            output.WriteLine($"gating model {version} on training/{request.Dataset}/ as run {started.InstanceId} (status: /api/retrain/runs/{started.InstanceId})");
+            output.WriteLine($"gating model {version} on training/{request.Dataset}/ as run {runId} (status: /api/retrain/runs/{runId})");
         DateTimeOffset deadline = DateTimeOffset.UtcNow.AddMinutes(waitMinutes);
         while (true)
         {
-            var (status, text) = await client.GetAsync($"api/retrain/runs/{Uri.EscapeDataString(started.InstanceId)}", ApiJsonContext.Default.RetrainStatusView, cancellationToken);
+            var (status, text) = await client.GetAsync($"api/retrain/runs/{Uri.EscapeDataString(runId)}", ApiJsonContext.Default.RetrainStatusView, cancellationToken);
             if (status.State is OrchestrationState.Completed or OrchestrationState.Failed or OrchestrationState.Terminated)
             {
                 if (json)
@@ -345,10 +353,10 @@ public static class ModelsCommand
                         output.WriteLine($"model {version} {result.Outcome.ToString().ToLowerInvariant()}: {result.Reason}");
                     return result.Outcome == RetrainOutcome.Promoted ? 0 : CliApplication.Failure;
                 }
-                throw new CliException($"the gate run {started.InstanceId} ended {status.State}: {status.Failure ?? "no reason given"}");
+                throw new CliException($"the gate run {runId} ended {status.State}: {status.Failure ?? "no reason given"}");
             }
             if (DateTimeOffset.UtcNow > deadline)
-                throw new CliException($"the gate run {started.InstanceId} has not decided within {waitMinutes} minutes (state {status.State}); its status: /api/retrain/runs/{started.InstanceId}");
+                throw new CliException($"the gate run {runId} has not decided within {waitMinutes} minutes (state {status.State}); its status: /api/retrain/runs/{runId}");
             await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
         }
     }
@@ -421,6 +429,21 @@ public static class ModelsCommand
 
         public async Task<(T Value, string Json)> SendAsync<T>(HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> type, CancellationToken cancellationToken)
         {
+            string text = await SendTextAsync(method, path, content, cancellationToken);
+            try
+            {
+                T value = JsonSerializer.Deserialize(text, type) ?? throw new JsonException("empty answer");
+                return (value, Pretty(text));
+            }
+            catch (JsonException error)
+            {
+                throw new CliException($"{method} /{path}: the answer is not what this version of alexnet expects ({error.Message}); is {address} an AlexNet pipeline?");
+            }
+        }
+
+        /// <summary>The answer's text on success; otherwise the API's error (or why there was no answer) as a <see cref="CliException"/>.</summary>
+        public async Task<string> SendTextAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+        {
             using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative)) { Content = content };
             HttpResponseMessage response;
             try
@@ -440,15 +463,7 @@ public static class ModelsCommand
                 string text = await response.Content.ReadAsStringAsync(cancellationToken);
                 if (!response.IsSuccessStatusCode)
                     throw new CliException($"{method} /{path}: {(int)response.StatusCode} {ErrorOf(text, response.StatusCode)}");
-                try
-                {
-                    T value = JsonSerializer.Deserialize(text, type) ?? throw new JsonException("empty answer");
-                    return (value, Pretty(text));
-                }
-                catch (JsonException error)
-                {
-                    throw new CliException($"{method} /{path}: the answer is not what this version of alexnet expects ({error.Message}); is {address} an AlexNet pipeline?");
-                }
+                return text;
             }
         }
 
