@@ -48,7 +48,7 @@ public static class ModelPackageArchive
         {
             using var reader = new TarReader(bounded, leaveOpen: true);
             int entries = 0;
-            while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+            while (await NextEntryAsync(reader, cancellationToken).ConfigureAwait(false) is { } entry)
             {
                 if (++entries > MaxEntries)
                     throw new InvalidDataException($"the archive has more than {MaxEntries} entries; a package is {ModelPackage.ManifestFileName} and its weights file");
@@ -83,10 +83,6 @@ public static class ModelPackageArchive
                 files[name] = await ReadEntryAsync(entry, manifest is null ? maxBytes : ModelPackage.ExpectedWeightsBytes(manifest).Max, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (FormatException error)
-        {
-            throw new InvalidDataException($"the body is not a tar archive: {error.Message}", error);
-        }
         catch (EndOfStreamException error)
         {
             throw new InvalidDataException($"the tar archive is truncated: {error.Message}", error);
@@ -97,6 +93,19 @@ public static class ModelPackageArchive
         if (!files.TryGetValue(manifest.WeightsFile, out byte[]? weights))
             throw new InvalidDataException($"the archive has no {manifest.WeightsFile}, the weights file its manifest names");
         return ModelPackage.Load(manifestJson, weights);
+    }
+
+    /// <summary>The next entry; a header the tar reader cannot parse is "not a tar archive".</summary>
+    private static async Task<TarEntry?> NextEntryAsync(TarReader reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is FormatException or InvalidDataException)
+        {
+            throw new InvalidDataException($"the body is not a tar archive: {error.Message}", error);
+        }
     }
 
     private static async Task<byte[]> ReadEntryAsync(TarEntry entry, long maxBytes, CancellationToken cancellationToken)
