@@ -110,7 +110,7 @@ public sealed class ModelPublishTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task AModelThatLearnedNothingIsRefusedAtTheGateAndStaysPublishedButNotCurrent()
+    public async Task AModelThatLearnedNothingIsRefusedAtTheGateAndStaysPublishedButNotCurrentAndStorageTakesPackagesDirectly()
     {
         await using var azurite = await PrivateAzurite.StartAsync();
         var store = new AzureBlobStore(new BlobServiceClient(azurite.ConnectionString), NullLogger<AzureBlobStore>.Instance);
@@ -128,6 +128,16 @@ public sealed class ModelPublishTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("model random-1 refused: refused: the candidate did not clearly beat the majority-class baseline", gated.Output, StringComparison.Ordinal);
         Assert.Null(await registry.GetCurrentAsync());
         Assert.NotNull(await registry.GetManifestAsync("random-1"));
+
+        // Straight to storage with --storage: the same checks and the same no-op the second time.
+        string direct = SavePackage("random-2", seed: 22);
+        CommandRun stored = await RunAsync("models", "publish", direct, "--storage", azurite.ConnectionString);
+        CommandRun storedAgain = await RunAsync("models", "publish", direct, "--storage", azurite.ConnectionString);
+        stored.AssertExit(0);
+        storedAgain.AssertExit(0);
+        Assert.Contains("uploaded and read back intact", stored.Output, StringComparison.Ordinal);
+        Assert.Contains("nothing uploaded", storedAgain.Output, StringComparison.Ordinal);
+        Assert.Equal(ModelPackage.LoadDirectory(direct).Manifest.WeightsSha256, (await registry.LoadAsync("random-2")).Manifest.WeightsSha256);
     }
 
     /// <summary>A random-weight 10-class package at 64x64 input, saved as alexnet train saves one.</summary>
