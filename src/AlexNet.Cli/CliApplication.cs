@@ -20,6 +20,7 @@ public static class CliApplication
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(PipelineCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
         return root;
     }
 

@@ -23,6 +23,9 @@ public sealed class LocalApiGuardTests
         { "POST", "/api/models/rollback", "127.0.0.1:7071", "null", null, 403 },  // sandboxed frames and file pages
         { "POST", "/api/batches/b", "127.0.0.1:7071", null, "text/plain", 415 },  // a form or fetch without preflight
         { "POST", "/api/batches/b", "127.0.0.1:7071", null, "application/x-www-form-urlencoded", 415 },
+        { "PUT", "/api/models/v1", "127.0.0.1:7071", null, "application/x-tar", 200 },     // a model package: tar needs a preflight too
+        { "POST", "/api/batches/b", "127.0.0.1:7071", null, "application/x-tar", 415 },    // only the model upload takes tar
+        { "PUT", "/api/models/v1", "127.0.0.1:7071", "http://evil.example", "application/x-tar", 403 },
         { "GET", "/health/live", "evil.example:7071", null, null, 200 },          // only the API is guarded
     };
 

@@ -30,6 +30,7 @@ public sealed class FunctionMetadataTests
         { "GetBatchStatus", "httpTrigger", "batches/{batch}" },
         { "GetImageLabels", "httpTrigger", "labels/{batch}/{*path}" },
         { "ListModels", "httpTrigger", "models" },
+        { "PublishModel", "httpTrigger", "models/{version}" },
         { "PromoteModel", "httpTrigger", "models/{version}/promote" },
         { "RollbackModel", "httpTrigger", "models/rollback" },
         { "StartRetrain", "httpTrigger", "retrain/{dataset}" },
@@ -65,7 +66,7 @@ public sealed class FunctionMetadataTests
     }
 
     /// <summary>What changes the current model or spends GPU hours takes the admin key; reading and starting batches a function key.</summary>
-    private static readonly HashSet<string> AdminFunctions = ["PromoteModel", "RollbackModel", "StartRetrain"];
+    private static readonly HashSet<string> AdminFunctions = ["PublishModel", "PromoteModel", "RollbackModel", "StartRetrain"];
 
     [Fact]
     public void ReadingTakesAFunctionKeyChangingTheModelOrRetrainingTheAdminKeyAndEveryRouteGetsADurableClient()

@@ -215,6 +215,68 @@ public sealed class PipelineApiTests(DurableTestHost durable) : IClassFixture<Du
     }
 
     [Fact]
+    public async Task APackageIsPublishedOnceFromItsTarAndAnotherUnderItsVersionOrAnotherAddressIsRefused()
+    {
+        var store = new LocalFolderBlobStore(modelsRoot);
+        var api = new PipelineApi(durable.Orchestrations, store, new ModelRegistry(store, time), time, NullLogger<PipelineApi>.Instance);
+        ModelPackage package = Package("v1", fill: 1);
+
+        ApiResult<ModelPublished> first = await api.PublishModelAsync("v1", Tar(package));
+        ApiResult<ModelPublished> again = await api.PublishModelAsync("v1", Tar(package));
+        ApiResult<ModelPublished> other = await api.PublishModelAsync("v1", Tar(Package("v1", fill: 2)));
+        ApiResult<ModelPublished> misaddressed = await api.PublishModelAsync("v2", Tar(package));
+        ApiResult<ModelPublished> notTar = await api.PublishModelAsync("v3", new MemoryStream(new byte[1024]));
+
+        Assert.Equal((200, true), (first.StatusCode, first.Value!.Created));
+        Assert.Equal(package.Manifest.WeightsSha256, first.Value.WeightsSha256);
+        Assert.Equal((200, false), (again.StatusCode, again.Value!.Created));
+        Assert.Equal(409, other.StatusCode);
+        Assert.Contains("already published with other weights", other.Error, StringComparison.Ordinal);
+        Assert.Equal(400, misaddressed.StatusCode);
+        Assert.Contains("names version 'v1' but the address names 'v2'", misaddressed.Error, StringComparison.Ordinal);
+        Assert.Equal(400, notTar.StatusCode);
+        Assert.Equal(package.Manifest.WeightsSha256, (await new ModelRegistry(store, time).LoadAsync("v1")).Manifest.WeightsSha256);
+    }
+
+    [Fact]
+    public async Task APromotionByHandRecordsItsReasonAndAGatedOneNeedsAPublishedVersionNotCurrentYet()
+    {
+        var store = new LocalFolderBlobStore(modelsRoot);
+        var api = new PipelineApi(durable.Orchestrations, store, new ModelRegistry(store, time), time, NullLogger<PipelineApi>.Instance);
+        await PublishManifestAsync(store, "v1", parent: null);
+
+        ApiResult<CurrentModelPointer> blank = await api.PromoteAsync("v1", new PromoteRequest(Reason: " "));
+        ApiResult<RetrainStarted> both = await api.StartGatedPromotionAsync("v1", new PromoteRequest(Reason: "x", Dataset: "fashion"));
+        ApiResult<RetrainStarted> unknown = await api.StartGatedPromotionAsync("v9", new PromoteRequest(Dataset: "fashion"));
+        ApiResult<CurrentModelPointer> byHand = await api.PromoteAsync("v1", new PromoteRequest(Reason: "the gate's set is too small"));
+        ApiResult<RetrainStarted> current = await api.StartGatedPromotionAsync("v1", new PromoteRequest(Dataset: "fashion"));
+
+        Assert.Equal(400, blank.StatusCode);
+        Assert.Equal(400, both.StatusCode);
+        Assert.Equal(404, unknown.StatusCode);
+        Assert.Equal((200, "promoted by hand: the gate's set is too small"), (byHand.StatusCode, byHand.Value!.Reason));
+        Assert.Equal(409, current.StatusCode);
+        Assert.Contains("current already", current.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>A 2-class package at input 63 whose weights are <paramref name="fill"/> bytes of the network's size: the API checks sizes and hashes, not values.</summary>
+    private static ModelPackage Package(string version, byte fill)
+    {
+        var manifest = new ModelManifest { Version = version, Classes = ["a", "b"], InputSize = 63, BaseSize = 63, Mean = [0f, 0f, 0f], WeightsSha256 = "pending" };
+        byte[] weights = new byte[ModelPackage.ExpectedWeightsBytes(manifest).Min];
+        Array.Fill(weights, fill);
+        return ModelPackage.FromWeights(manifest, weights);
+    }
+
+    private static MemoryStream Tar(ModelPackage package)
+    {
+        var buffer = new MemoryStream();
+        ModelPackageArchive.Write(package, buffer);
+        buffer.Position = 0;
+        return buffer;
+    }
+
+    [Fact]
     public async Task ModelsArePromotedAndRolledBackAndUnknownVersionsAreRefused()
     {
         // The models container is shared by everything on Azurite; a folder of its own keeps current.json private.

@@ -274,6 +274,9 @@ internal sealed class LocalPipeline : IAsyncDisposable
         return last;
     }
 
+    /// <summary>The API's address, as <c>alexnet models --api</c> takes it.</summary>
+    public Uri Address => http.BaseAddress!;
+
     public Task KillAsync() => process.KillAsync();
 
     public async ValueTask DisposeAsync()

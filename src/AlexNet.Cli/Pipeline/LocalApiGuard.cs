@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using AlexNet.Pipeline.Api;
+using AlexNet.Pipeline.Models;
 using Microsoft.AspNetCore.Http;
 
 namespace AlexNet.Cli.Pipeline;
@@ -12,7 +13,7 @@ namespace AlexNet.Cli.Pipeline;
 /// preflight), and a DNS-rebinding page reaches it under its own host name. So every <c>/api</c> request must name
 /// this address in <c>Host</c> (127.0.0.1, localhost or [::1] with this port), carry no foreign <c>Origin</c>, send any
 /// body as <c>application/json</c> (a type a cross-site page cannot send without a preflight this host never
-/// answers), and, when <c>--api-token</c> (or ALEXNET_API_TOKEN) sets one, present it as <c>Authorization: Bearer</c> or
+/// answers; a model upload sends <c>application/x-tar</c>, which needs one too), and, when <c>--api-token</c> (or ALEXNET_API_TOKEN) sets one, present it as <c>Authorization: Bearer</c> or
 /// <c>?code=</c> (as the review page sends a key).
 /// </summary>
 internal sealed class LocalApiGuard(int port, string? token)
@@ -42,10 +43,16 @@ internal sealed class LocalApiGuard(int port, string? token)
         if (tokenBytes is not null && !HasToken(request))
             return new ApiError(401, "this pipeline was started with an API token: send it as 'Authorization: Bearer <token>'");
         bool hasBody = request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
-        if (hasBody && !(request.ContentType ?? string.Empty).StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        string contentType = request.ContentType ?? string.Empty;
+        if (hasBody && !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
+            && !(contentType.Equals(ModelPackageArchive.ContentType, StringComparison.OrdinalIgnoreCase) && IsModelUpload(request)))
             return new ApiError(415, $"the body must be JSON (Content-Type: application/json), not '{request.ContentType}'");
         return null;
     }
+
+    /// <summary>A model package upload (PUT /api/models/&lt;version&gt;), whose tar body needs a preflight from a page as JSON does.</summary>
+    private static bool IsModelUpload(HttpRequest request) =>
+        HttpMethods.IsPut(request.Method) && request.Path.StartsWithSegments("/api/models", StringComparison.Ordinal);
 
     private bool IsOwnAuthority(string authority) =>
         authority == $"127.0.0.1:{port}" || authority == $"localhost:{port}" || authority == $"[::1]:{port}";

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AlexNet.Model.Packaging;
 using AlexNet.Pipeline.Api;
 using AlexNet.Pipeline.Durable;
 using AlexNet.Pipeline.Hosting;
@@ -103,7 +104,8 @@ internal static class LocalPipelineHost
         api.MapGet("/batches/{batch}", async (string batch, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.GetBatchStatusAsync(batch, ct)));
         api.MapGet("/labels/{batch}/{**path}", async (string batch, string path, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.GetImageLabelsAsync(batch, path, ct)));
         api.MapGet("/models", async (PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.ListModelsAsync(ct)));
-        api.MapPost("/models/{version}/promote", async (string version, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.PromoteAsync(version, ct)));
+        api.MapPut("/models/{version}", PublishModelAsync);
+        api.MapPost("/models/{version}/promote", PromoteModelAsync);
         api.MapPost("/models/rollback", async (PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.RollbackAsync(ct)));
         api.MapPost("/retrain/{dataset}", StartRetrainAsync);
         api.MapGet("/retrain/runs/{instanceId}", async (string instanceId, PipelineApi pipeline, CancellationToken ct) => Respond(await pipeline.GetRetrainStatusAsync(instanceId, ct)));
@@ -125,6 +127,30 @@ internal static class LocalPipelineHost
         if (body is null)
             return Respond(ApiResult.PayloadTooLarge<AnnotationImportResult>($"the export is over {RequestBodies.MaxExportBytes} bytes"));
         return Respond(await pipeline.ImportAnnotationsAsync(dataset, tool, body, source, cancellationToken));
+    }
+
+    // The body is the package as a tar stream (ModelPackageArchive), bounded by PipelineApi.MaxModelUploadBytes.
+    private static async Task<IResult> PublishModelAsync(string version, HttpRequest request, PipelineApi pipeline, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > PipelineApi.MaxModelUploadBytes)
+            return Respond(ApiResult.PayloadTooLarge<ModelPublished>($"the package is over {PipelineApi.MaxModelUploadBytes} bytes; publish it with storage access (--storage)"));
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = PipelineApi.MaxModelUploadBytes + 1024 * 1024;
+        return Respond(await pipeline.PublishModelAsync(version, request.Body, cancellationToken));
+    }
+
+    // The body, optional: {"reason": ...} promotes by hand, {"dataset": ...} starts the gate (202 with the run).
+    private static async Task<IResult> PromoteModelAsync(string version, HttpRequest request, PipelineApi pipeline, CancellationToken cancellationToken)
+    {
+        byte[]? body = await ReadBodyAsync(request, cancellationToken);
+        if (body is null)
+            return Respond(ApiResult.PayloadTooLarge<CurrentModelPointer>($"the body is over {MaxBodyBytes} bytes"));
+        ApiResult<PromoteRequest?> options = PipelineApi.ReadPromoteOptions(body);
+        if (!options.IsSuccess)
+            return Respond(ApiResult.BadRequest<CurrentModelPointer>(options.Error!));
+        return options.Value is { Dataset: not null } gated
+            ? Respond(await pipeline.StartGatedPromotionAsync(version, gated, cancellationToken))
+            : Respond(await pipeline.PromoteAsync(version, options.Value, cancellationToken));
     }
 
     private static IResult RespondContent(ApiResult<BinaryContent> result) =>

@@ -82,6 +82,8 @@ public sealed record RetrainStarted(string Dataset, string InstanceId, RetrainIn
 [JsonSerializable(typeof(RetrainStarted))]
 [JsonSerializable(typeof(LabelBatchInput))]
 [JsonSerializable(typeof(RetrainInput))]
+[JsonSerializable(typeof(PromoteRequest))]
+[JsonSerializable(typeof(ModelPublished))]
 [JsonSerializable(typeof(ReviewPageView))]
 [JsonSerializable(typeof(ReviewDecisionInput))]
 [JsonSerializable(typeof(ReviewRecord))]

@@ -190,13 +190,16 @@ public sealed partial class PipelineApi(
     }
 
     /// <summary>Makes a published version current: 404 for an unknown version, 409 when the pointer changed meanwhile.</summary>
-    public async Task<ApiResult<CurrentModelPointer>> PromoteAsync(string version, CancellationToken cancellationToken = default)
+    public Task<ApiResult<CurrentModelPointer>> PromoteAsync(string version, CancellationToken cancellationToken = default) =>
+        PromoteWithReasonAsync(version, "promoted through the API", cancellationToken);
+
+    private async Task<ApiResult<CurrentModelPointer>> PromoteWithReasonAsync(string version, string reason, CancellationToken cancellationToken)
     {
         if (VersionError(version) is { } invalid)
             return ApiResult.BadRequest<CurrentModelPointer>(invalid);
         try
         {
-            CurrentModelPointer pointer = await models.PromoteAsync(version, "promoted through the API", cancellationToken).ConfigureAwait(false);
+            CurrentModelPointer pointer = await models.PromoteAsync(version, reason, cancellationToken).ConfigureAwait(false);
             LogPromoted(logger, pointer.Version, pointer.Previous);
             return ApiResult.Ok(pointer);
         }
@@ -268,6 +271,8 @@ public sealed partial class PipelineApi(
             return ApiResult.BadRequest<RetrainStarted>(badOption);
         if (!await AnyAsync(PipelineNames.TrainingContainer, dataset + "/", cancellationToken).ConfigureAwait(false))
             return ApiResult.NotFound<RetrainStarted>($"training/{dataset}/ has no images to train on");
+        if (input.Candidate is { } published && await models.GetManifestAsync(published, cancellationToken).ConfigureAwait(false) is null)
+            return ApiResult.NotFound<RetrainStarted>($"candidate model version {published} does not exist; publish it first");
 
         DateTimeOffset now = time.GetUtcNow();
         if (await RecentRetrainAsync(dataset, now, cancellationToken).ConfigureAwait(false) is { } recent)
@@ -347,7 +352,8 @@ public sealed partial class PipelineApi(
             ?? OutOfRange("seed", input.Seed, 0, int.MaxValue)
             ?? OutOfRange("gatePoints", input.GatePoints, 0, 100)
             ?? OutOfRange("trainTimeoutMinutes", input.TrainTimeoutMinutes, 1, 7 * 24 * 60)
-            ?? OutOfRange("pollSeconds", input.PollSeconds, 1, 3600);
+            ?? OutOfRange("pollSeconds", input.PollSeconds, 1, 3600)
+            ?? (input.Candidate is { } candidate ? VersionError(candidate) : null);
         if (range is not null)
             return range;
         try

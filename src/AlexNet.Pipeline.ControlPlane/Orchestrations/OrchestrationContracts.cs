@@ -30,6 +30,11 @@ public sealed record LabelBatchInput(
 /// Fine-tune the current model instead of training from scratch (from scratch when none is promoted). The candidate keeps
 /// the current model's input size, normalisation and base size unless the request names them.
 /// </param>
+/// <param name="Candidate">
+/// A version published already (<c>alexnet models publish</c>) to put through the gate instead of training one: the
+/// worker finds it published, skips training and scores it against the current model on this data set's validation
+/// images; the gate then decides as for a trained candidate. The unchanged-data check does not apply.
+/// </param>
 public sealed record RetrainInput(
     string Dataset,
     bool Force = false,
@@ -43,7 +48,8 @@ public sealed record RetrainInput(
     int TrainTimeoutMinutes = 720,
     int PollSeconds = 30,
     string? Recipe = null,
-    bool FromCurrent = false);
+    bool FromCurrent = false,
+    string? Candidate = null);
 
 public enum OrchestrationState
 {

@@ -10,6 +10,16 @@ namespace AlexNet.Pipeline.Models;
 /// <summary>Raised when promotion or rollback is impossible (no such version, nothing to roll back to).</summary>
 public sealed class ModelRegistryException(string message) : InvalidOperationException(message);
 
+/// <summary>What <see cref="ModelRegistry.PublishVerifiedAsync"/> did.</summary>
+public enum PublishOutcome
+{
+    /// <summary>Uploaded now, and read back intact.</summary>
+    Published,
+
+    /// <summary>The version was published before with exactly this package: nothing was written.</summary>
+    AlreadyPublished,
+}
+
 /// <summary>One entry of <see cref="ModelRegistry.ListAsync"/>: a readable manifest, or the folder and why it is unreadable.</summary>
 public sealed record ModelListing(string Version, ModelManifest? Manifest, string? Problem);
 
@@ -39,9 +49,82 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider time)
         if (manifest == CreateOutcome.AlreadyExists)
         {
             ModelPackage existing = await LoadAsync(version, cancellationToken).ConfigureAwait(false);
-            if (existing.Manifest.WeightsSha256 != package.Manifest.WeightsSha256)
+            if (!string.Equals(existing.Manifest.WeightsSha256, package.Manifest.WeightsSha256, StringComparison.OrdinalIgnoreCase))
                 throw new ModelRegistryException($"model version {version} already exists with other weights; versions are immutable");
         }
+    }
+
+    /// <summary>
+    /// Publishes a package brought from elsewhere (<c>alexnet models publish</c>, <c>PUT /api/models/&lt;version&gt;</c>)
+    /// and checks what storage then holds: the version read back must load (<see cref="LoadAsync"/>: seal, size,
+    /// SHA-256) with this package's hashes. Publishing the same package again is a no-op
+    /// (<see cref="PublishOutcome.AlreadyPublished"/>); another package under a published version is refused with
+    /// <see cref="ModelRegistryException"/> (versions are immutable). A weights file left without a manifest by an
+    /// interrupted publish is replaced: the version was never published.
+    /// </summary>
+    public async Task<PublishOutcome> PublishVerifiedAsync(ModelPackage package, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        string version = package.Manifest.Version;
+        ValidateVersion(version);
+        if (await ExistingDifferenceAsync(package, cancellationToken).ConfigureAwait(false) is { } existing)
+            return existing.Length == 0 ? PublishOutcome.AlreadyPublished : throw new ModelRegistryException(existing);
+
+        string weightsName = $"{version}/{package.Manifest.WeightsFile}";
+        var weights = BinaryData.FromBytes(package.WeightsBytes);
+        if (await store.CreateIfAbsentAsync(Container, weightsName, weights, "application/octet-stream", cancellationToken).ConfigureAwait(false) == CreateOutcome.AlreadyExists)
+        {
+            BlobDownload? left = await store.DownloadAsync(Container, weightsName, cancellationToken).ConfigureAwait(false);
+            if (left is null || !string.Equals(ModelPackage.Sha256(left.Content.ToMemory().Span), package.Manifest.WeightsSha256, StringComparison.OrdinalIgnoreCase))
+                await store.UploadAsync(Container, weightsName, weights, "application/octet-stream", left?.Entry.ETag, cancellationToken).ConfigureAwait(false);
+        }
+        CreateOutcome manifest = await store.CreateIfAbsentAsync(Container, $"{version}/{ModelPackage.ManifestFileName}", BinaryData.FromBytes(package.ManifestBytes), "application/json", cancellationToken).ConfigureAwait(false);
+        if (manifest == CreateOutcome.AlreadyExists)
+        {
+            // Another publisher of this version won the race: the same package is fine, another is refused.
+            string? difference = await ExistingDifferenceAsync(package, cancellationToken).ConfigureAwait(false);
+            return difference is { Length: 0 } ? PublishOutcome.AlreadyPublished : throw new ModelRegistryException(difference ?? $"model version {version} changed while it was published");
+        }
+
+        ModelPackage stored;
+        try
+        {
+            stored = await LoadAsync(version, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is InvalidDataException or ModelIntegrityException)
+        {
+            throw new ModelRegistryException($"model version {version} was uploaded but does not read back intact: {error.Message}");
+        }
+        if (!string.Equals(stored.Manifest.WeightsSha256, package.Manifest.WeightsSha256, StringComparison.OrdinalIgnoreCase)
+            || !string.Equals(stored.Manifest.ManifestSha256, package.Manifest.ManifestSha256, StringComparison.OrdinalIgnoreCase))
+            throw new ModelRegistryException($"model version {version} was uploaded but reads back with other hashes (weights {stored.Manifest.WeightsSha256}, manifest {stored.Manifest.ManifestSha256})");
+        return PublishOutcome.Published;
+    }
+
+    /// <summary>
+    /// Null when the version is not published; "" when it is, with exactly this package (same manifest, same weights,
+    /// which load); otherwise what differs, as a refusal.
+    /// </summary>
+    private async Task<string?> ExistingDifferenceAsync(ModelPackage package, CancellationToken cancellationToken)
+    {
+        string version = package.Manifest.Version;
+        BlobDownload? manifest = await store.DownloadAsync(Container, $"{version}/{ModelPackage.ManifestFileName}", cancellationToken).ConfigureAwait(false);
+        if (manifest is null)
+            return null;
+        ModelPackage existing;
+        try
+        {
+            existing = await LoadAsync(version, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is InvalidDataException or ModelIntegrityException or ModelRegistryException)
+        {
+            return $"model version {version} is already published but does not load ({error.Message}); versions are immutable, publish under another version";
+        }
+        if (!string.Equals(existing.Manifest.WeightsSha256, package.Manifest.WeightsSha256, StringComparison.OrdinalIgnoreCase))
+            return $"model version {version} is already published with other weights (SHA-256 {existing.Manifest.WeightsSha256}, this package's {package.Manifest.WeightsSha256}); versions are immutable, publish under another version";
+        if (!existing.ManifestBytes.AsSpan().SequenceEqual(package.ManifestBytes))
+            return $"model version {version} is already published with the same weights but another manifest (manifest SHA-256 {existing.Manifest.ManifestSha256 ?? "none"}, this package's {package.Manifest.ManifestSha256 ?? "none"}, or other metrics or creation time); versions are immutable, publish under another version";
+        return "";
     }
 
     /// <summary>

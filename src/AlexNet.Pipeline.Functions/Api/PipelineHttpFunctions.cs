@@ -69,14 +69,49 @@ public sealed class PipelineHttpFunctions(PipelineApiFactory apis)
         CancellationToken cancellationToken) =>
         await HttpResults.WriteAsync(request, await Api(client).ListModelsAsync(cancellationToken).ConfigureAwait(false), ApiJsonContext.Default.ModelsView, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>POST /api/models/{version}/promote (admin key).</summary>
+    /// <summary>
+    /// PUT /api/models/{version} (admin key): a model package as a tar stream (<c>application/x-tar</c>), at most
+    /// <see cref="PipelineApi.MaxModelUploadBytes"/> (the Functions host's own request limit, 100 MB by default, may be lower).
+    /// </summary>
+    [Function(nameof(PublishModel))]
+    public async Task<HttpResponseData> PublishModel(
+        [HttpTrigger(AuthorizationLevel.Admin, "put", Route = "models/{version}")] HttpRequestData request,
+        string version,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (RequestBodies.DeclaredLength(request.Headers.TryGetValues("Content-Length", out var length) ? length : null) > PipelineApi.MaxModelUploadBytes)
+            return await HttpResults.WriteErrorAsync(request, 413, $"the package is over {PipelineApi.MaxModelUploadBytes} bytes; publish it with storage access (--storage)", cancellationToken).ConfigureAwait(false);
+        return await HttpResults.WriteAsync(request, await Api(client).PublishModelAsync(version, request.Body, cancellationToken).ConfigureAwait(false), ApiJsonContext.Default.ModelPublished, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// POST /api/models/{version}/promote (admin key). Optional body: <c>{"reason": ...}</c> promotes by hand with the
+    /// reason recorded; <c>{"dataset": ...}</c> puts the version through Retrain's gate (202 with the run's status address).
+    /// </summary>
     [Function(nameof(PromoteModel))]
     public async Task<HttpResponseData> PromoteModel(
         [HttpTrigger(AuthorizationLevel.Admin, "post", Route = "models/{version}/promote")] HttpRequestData request,
         string version,
         [DurableClient] DurableTaskClient client,
-        CancellationToken cancellationToken) =>
-        await HttpResults.WriteAsync(request, await Api(client).PromoteAsync(version, cancellationToken).ConfigureAwait(false), ApiJsonContext.Default.CurrentModelPointer, cancellationToken).ConfigureAwait(false);
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        byte[]? body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+            return await HttpResults.WriteErrorAsync(request, 413, $"the body is over {MaxBodyBytes} bytes", cancellationToken).ConfigureAwait(false);
+        ApiResult<PromoteRequest?> options = PipelineApi.ReadPromoteOptions(body);
+        if (!options.IsSuccess)
+            return await HttpResults.WriteErrorAsync(request, options.StatusCode, options.Error!, cancellationToken).ConfigureAwait(false);
+        if (options.Value is not { Dataset: not null } gated)
+            return await HttpResults.WriteAsync(request, await Api(client).PromoteAsync(version, options.Value, cancellationToken).ConfigureAwait(false), ApiJsonContext.Default.CurrentModelPointer, cancellationToken).ConfigureAwait(false);
+
+        ApiResult<RetrainStarted> result = await Api(client).StartGatedPromotionAsync(version, gated, cancellationToken).ConfigureAwait(false);
+        return result.StatusCode == (int)HttpStatusCode.Accepted
+            ? await HttpResults.WriteStartedAsync(request, result.Value!.InstanceId, $"api/retrain/runs/{result.Value.InstanceId}", cancellationToken).ConfigureAwait(false)
+            : await HttpResults.WriteAsync(request, result, ApiJsonContext.Default.RetrainStarted, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>POST /api/models/rollback (admin key).</summary>
     [Function(nameof(RollbackModel))]

@@ -53,7 +53,7 @@ public sealed class RetrainOrchestration : TaskOrchestrator<RetrainInput, Retrai
 
         context.SetCustomStatus(new RetrainProgress("fingerprinting", null, null));
         FingerprintResult fingerprint = await context.CallActivityAsync<FingerprintResult>(OrchestrationNames.Fingerprint, input.Dataset, retry);
-        if (!input.Force && fingerprint.CurrentFingerprint == fingerprint.Fingerprint)
+        if (!input.Force && input.Candidate is null && fingerprint.CurrentFingerprint == fingerprint.Fingerprint)
         {
             string why = $"training/{input.Dataset}/ is unchanged since model {fingerprint.CurrentVersion} was trained on it (fingerprint {fingerprint.Fingerprint})";
             RetrainLog.Skipped(logger, input.Dataset, why);
@@ -63,7 +63,8 @@ public sealed class RetrainOrchestration : TaskOrchestrator<RetrainInput, Retrai
         }
 
         string jobId = RetrainNames.JobId(context.InstanceId);
-        string candidate = RetrainNames.CandidateVersion(input.Dataset, context.InstanceId, started);
+        // A published candidate is only scored and gated: the worker finds it published and skips training.
+        string candidate = input.Candidate ?? RetrainNames.CandidateVersion(input.Dataset, context.InstanceId, started);
         string phase = "training";
         TrainDone? done = null;
         try
