@@ -21,7 +21,7 @@ public sealed class TwoTowerAlexNet : AlexNetNetwork
         : base("alexnet_two_tower", options)
     {
         if (options.Lrn.AcrossTowers)
-            throw new NotSupportedException("LRN across both towers' channels (Caffe's) needs the grouped layout: the towers would have to exchange conv1 and conv2 maps");
+            throw new InvalidDataException("LRN across both towers' channels (Caffe's) needs the grouped layout: the towers would have to exchange conv1 and conv2 maps");
         tower0 = new Tower("tower0", options);
         tower1 = new Tower("tower1", options);
         fc8 = nn.Linear(AlexNetArchitecture.HiddenUnits, options.Classes);
