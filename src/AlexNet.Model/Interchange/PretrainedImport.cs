@@ -137,7 +137,7 @@ public static class PretrainedImport
                 : conv.Bias.LongLength != expected.Outputs ? $"{conv.Bias.LongLength} biases, not {expected.Outputs}"
                 : null;
             if (wrong is not null)
-                throw new InvalidDataException($"{found.Description}: {expected.Name} (layer '{conv.Source}') has {wrong}, as the 2012 network's {expected.Name} does not");
+                throw new InvalidDataException($"{found.Description}: {expected.Name} (layer '{conv.Source}') has {wrong}");
         }
 
         var options = new AlexNetOptions
