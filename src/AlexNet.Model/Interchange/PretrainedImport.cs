@@ -82,7 +82,7 @@ public static class PretrainedImport
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         byte[] bytes = ReadBounded(path);
         PretrainedFormat resolved = format ?? Detect(path, bytes.AsSpan(0, Math.Min(2, bytes.Length)))
-            ?? throw new InvalidDataException($"{path}: cannot tell whether it is a Caffe or an ONNX file; name the format");
+            ?? throw new InvalidDataException("neither its name (.caffemodel, .onnx) nor its first bytes say whether it is a Caffe or an ONNX file; name the format (--format caffe or onnx)");
         return Import(bytes, resolved, version ?? DefaultVersion(resolved, bytes), Path.GetFileName(path));
     }
 
