@@ -18,6 +18,7 @@ public static class CliApplication
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(LabelCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(ImportWeightsCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(PipelineCommand.Create());
         root.Subcommands.Add(ModelsCommand.Create());

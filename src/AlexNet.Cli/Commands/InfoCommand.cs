@@ -17,19 +17,22 @@ public static class InfoCommand
         var layout = new Option<AlexNetLayout>("--layout") { Description = "Grouped (one device) or TwoTower (two devices, as the paper).", DefaultValueFactory = _ => AlexNetLayout.Grouped };
         var batch = new Option<int>("--batch") { Description = "Batch size for the training memory estimate.", DefaultValueFactory = _ => 128 };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+        var model = new Option<DirectoryInfo?>("--model") { Description = "Describe a model package's network (its classes, input size and settings such as an imported Caffe model's) instead." };
 
         var command = new Command("info", "Show the network's layers, parameter count and memory estimates.\n\nExample:\n  alexnet info --classes 10 --input-size 64 --layout TwoTower")
         {
-            classes, inputSize, layout, batch, json,
+            classes, inputSize, layout, batch, json, model,
         };
         command.SetAction(parse =>
         {
-            var options = new AlexNetOptions
-            {
-                Classes = parse.GetValue(classes),
-                InputSize = parse.GetValue(inputSize),
-                Layout = parse.GetValue(layout),
-            };
+            var options = parse.GetValue(model) is { } folder
+                ? LabelCommand.LoadModel(folder).Manifest.NetworkOptions()
+                : new AlexNetOptions
+                {
+                    Classes = parse.GetValue(classes),
+                    InputSize = parse.GetValue(inputSize),
+                    Layout = parse.GetValue(layout),
+                };
             try
             {
                 options.Validate();

@@ -20,6 +20,39 @@ public enum WeightInit
     VarianceScaling,
 }
 
+/// <summary>The order of the colour channels the network's first layer was trained on.</summary>
+public enum ChannelOrder
+{
+    /// <summary>Red, green, blue: what the decoder gives and what this project trains on.</summary>
+    Rgb,
+
+    /// <summary>Blue, green, red: Caffe's (OpenCV's) order. The network reverses the channel axis of its RGB input before conv1.</summary>
+    Bgr,
+}
+
+/// <summary>
+/// Local response normalisation b = a / (k + alpha / size * sum of a^2 over size neighbouring channels)^beta: alpha in
+/// the convention of Caffe, ONNX and TorchSharp, which divide it by the window size (the paper's formula does not, so
+/// the paper's alpha 1e-4 is 5e-4 here). <see cref="AcrossTowers"/> false normalises within each tower's half of the
+/// channels, as each of the paper's GPUs did; true normalises over all of them, as Caffe's single-device net does.
+/// </summary>
+public sealed record LrnSettings(int Size, double Alpha, double Beta, double K, bool AcrossTowers)
+{
+    /// <summary>The paper's: size 5, alpha 1e-4 undivided (5e-4 here), beta 0.75, k 2, within towers.</summary>
+    public static LrnSettings Paper { get; } = new(5, 5e-4, 0.75, 2.0, AcrossTowers: false);
+
+    /// <summary>Caffe's bvlc_alexnet: local_size 5, alpha 1e-4 (divided by 5), beta 0.75, k 1, across all channels.</summary>
+    public static LrnSettings Caffe { get; } = new(5, 1e-4, 0.75, 1.0, AcrossTowers: true);
+
+    /// <summary>Why these settings cannot run, or null: an odd window of 1-15 channels, alpha in (0, 1], beta in (0, 4], k in (0, 100], all finite.</summary>
+    public string? Error() =>
+        Size is < 1 or > 15 || Size % 2 == 0 ? $"LRN size {Size} must be odd, 1-15"
+        : !double.IsFinite(Alpha) || Alpha is <= 0 or > 1 ? $"LRN alpha {Alpha} must be in (0, 1]"
+        : !double.IsFinite(Beta) || Beta is <= 0 or > 4 ? $"LRN beta {Beta} must be in (0, 4]"
+        : !double.IsFinite(K) || K is <= 0 or > 100 ? $"LRN k {K} must be in (0, 100]"
+        : null;
+}
+
 /// <summary>Shape and initialisation of the network. Defaults are the paper's.</summary>
 public sealed record AlexNetOptions
 {
@@ -49,6 +82,23 @@ public sealed record AlexNetOptions
     /// </summary>
     public double PositiveBias { get; init; } = 1.0;
 
+    /// <summary>
+    /// Zero padding around the input of conv1: 2 for this project's 224 crops (a 55x55 conv1 map), 0 for Caffe's
+    /// unpadded 227 crops (the same 55x55 map on a grid shifted by two pixels).
+    /// </summary>
+    public int Conv1Padding { get; init; } = AlexNetArchitecture.Conv1Padding;
+
+    /// <summary>Max-pooling output sides rounded up (Caffe's rule) rather than down (TorchSharp's default).</summary>
+    public bool CeilPooling { get; init; }
+
+    public LrnSettings Lrn { get; init; } = LrnSettings.Paper;
+
+    public ChannelOrder InputChannelOrder { get; init; } = ChannelOrder.Rgb;
+
+    /// <summary>Whether every setting that changes what the network computes has the project's default.</summary>
+    public bool HasDefaultSemantics =>
+        Conv1Padding == AlexNetArchitecture.Conv1Padding && !CeilPooling && Lrn == LrnSettings.Paper && InputChannelOrder == ChannelOrder.Rgb;
+
     /// <summary>Seed of the initial weights; null draws from torch's global generator.</summary>
     public long? Seed { get; init; }
 
@@ -60,6 +110,14 @@ public sealed record AlexNetOptions
             throw new ArgumentOutOfRangeException(nameof(InputSize), InputSize, $"input size must be at least {MinInputSize} so that pool5 is not empty");
         if (DropoutProbability is < 0 or >= 1)
             throw new ArgumentOutOfRangeException(nameof(DropoutProbability), DropoutProbability, "dropout probability must be in [0, 1)");
+        if (Conv1Padding is < 0 or > 5)
+            throw new ArgumentOutOfRangeException(nameof(Conv1Padding), Conv1Padding, "conv1 padding must be 0-5 (the kernel is 11 wide)");
+        if (Lrn is null || Lrn.Error() is { } lrnError)
+            throw new ArgumentOutOfRangeException(nameof(Lrn), Lrn, Lrn?.Error() ?? "LRN settings are required");
+        if (!Enum.IsDefined(InputChannelOrder))
+            throw new ArgumentOutOfRangeException(nameof(InputChannelOrder), InputChannelOrder, "unknown channel order");
+        if (AlexNetArchitecture.Pool5Size(this) < 1)
+            throw new ArgumentOutOfRangeException(nameof(InputSize), InputSize, $"input size {InputSize} with conv1 padding {Conv1Padding} leaves pool5 empty");
         if (WeightStd <= 0)
             throw new ArgumentOutOfRangeException(nameof(WeightStd), WeightStd, "weight std must be positive");
     }

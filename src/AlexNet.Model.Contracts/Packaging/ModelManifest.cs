@@ -82,6 +82,29 @@ public sealed record ModelManifest
     public PcaBasis? Pca { get; init; }
 
     /// <summary>
+    /// conv1's zero padding when it is not the project's 2: 0 in models imported from Caffe, whose 227 crops conv1 reads
+    /// unpadded. Absent in the project's own models. This and the three fields below say how a network computes where
+    /// it differs from the paper's layer table; every one is sealed, and absent means the project's default.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Conv1Padding { get; init; }
+
+    /// <summary>True when max-pooling rounds its output side up, as Caffe does; absent (rounded down) otherwise.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? CeilPooling { get; init; }
+
+    /// <summary>LRN constants when they are not the paper's (<see cref="LrnSettings.Paper"/>): Caffe's k is 1 and its LRN spans both towers.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public LrnSettings? Lrn { get; init; }
+
+    /// <summary>
+    /// <c>Bgr</c> when conv1 was trained on blue-green-red input (Caffe): the network reverses its input's channels.
+    /// Absent for RGB. <see cref="Mean"/> and <see cref="Std"/> are listed in RGB order either way.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ChannelOrder? ChannelOrder { get; init; }
+
+    /// <summary>
     /// The weights file in the package folder: <c>weights.safetensors</c> in packages written now, <c>weights.bin</c> in
     /// earlier ones (the loader tells the formats apart by their first bytes).
     /// </summary>
@@ -109,7 +132,28 @@ public sealed record ModelManifest
         Classes = Classes.Count,
         InputSize = InputSize,
         Layout = layout ?? Layout,
+        Conv1Padding = Conv1Padding ?? AlexNetArchitecture.Conv1Padding,
+        CeilPooling = CeilPooling ?? false,
+        Lrn = Lrn ?? LrnSettings.Paper,
+        InputChannelOrder = ChannelOrder ?? Network.ChannelOrder.Rgb,
     };
+
+    /// <summary>
+    /// This manifest with the network's computing settings (<see cref="Conv1Padding"/>, <see cref="CeilPooling"/>,
+    /// <see cref="Lrn"/>, <see cref="ChannelOrder"/>) taken from <paramref name="options"/>: absent where they are the
+    /// project's defaults, so a package of the project's own network keeps the manifest (and hash) it always had.
+    /// </summary>
+    public ModelManifest WithSemanticsOf(AlexNetOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return this with
+        {
+            Conv1Padding = options.Conv1Padding == AlexNetArchitecture.Conv1Padding ? null : options.Conv1Padding,
+            CeilPooling = options.CeilPooling ? true : null,
+            Lrn = options.Lrn == LrnSettings.Paper ? null : options.Lrn,
+            ChannelOrder = options.InputChannelOrder == Network.ChannelOrder.Rgb ? null : options.InputChannelOrder,
+        };
+    }
 
     /// <summary>Refuses a manifest with any field out of its bounds; every message names the field.</summary>
     public void Validate()
@@ -134,6 +178,14 @@ public sealed record ModelManifest
         if (Pca is not null && (Pca.EigenValues is not { Length: 3 } || Pca.EigenVectors is not { Length: 3 }
             || Pca.EigenVectors.Any(v => v is not { Length: 3 }) || Pca.EigenValues.Concat(Pca.EigenVectors.SelectMany(v => v)).Any(x => !float.IsFinite(x))))
             throw new InvalidDataException("manifest pca must hold 3 finite eigenvalues and 3 finite eigenvectors of 3");
+        if (Conv1Padding is < 0 or > 5)
+            throw new InvalidDataException($"manifest conv1Padding {Conv1Padding} is outside 0-5");
+        if (Lrn is not null && Lrn.Error() is { } lrnError)
+            throw new InvalidDataException($"manifest lrn: {lrnError}");
+        if (ChannelOrder is { } order && !Enum.IsDefined(order))
+            throw new InvalidDataException($"manifest channelOrder {(int)order} is unknown");
+        if (AlexNetArchitecture.Pool5Size(NetworkOptions()) < 1)
+            throw new InvalidDataException($"manifest input size {InputSize} with conv1 padding {Conv1Padding} leaves pool5 empty");
         if (!IsPlainFileName(WeightsFile))
             throw new InvalidDataException($"manifest weightsFile must be a plain file name in the package folder, not '{WeightsFile}'");
         if (WeightsSha256 is null || WeightsSha256.Length != 64 || !WeightsSha256.All(char.IsAsciiHexDigit))
@@ -167,7 +219,7 @@ public sealed record ModelManifest
     {
         var sealedFields = new SealedManifestFields(
             Format, Version, ParentVersion, FineTunedFrom, Classes, InputSize, BaseSize, Layout, Mean, Std, Pca,
-            WeightsFile, WeightsSha256.ToLowerInvariant(), WeightsBytes, TrainingDataFingerprint);
+            WeightsFile, WeightsSha256.ToLowerInvariant(), WeightsBytes, TrainingDataFingerprint, Conv1Padding, CeilPooling, Lrn, ChannelOrder);
         return Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(sealedFields, SealedManifestJsonContext.Default.SealedManifestFields)));
     }
 
@@ -212,7 +264,10 @@ public sealed record ModelManifest
     }
 }
 
-/// <summary>The fields <see cref="ModelManifest.ManifestSha256"/> covers, in a fixed order.</summary>
+/// <summary>
+/// The fields <see cref="ModelManifest.ManifestSha256"/> covers, in a fixed order. The network settings at the end are
+/// left out when absent, so manifests without them hash as they did before the fields existed.
+/// </summary>
 internal sealed record SealedManifestFields(
     int Format,
     string Version,
@@ -228,7 +283,11 @@ internal sealed record SealedManifestFields(
     string WeightsFile,
     string WeightsSha256,
     long WeightsBytes,
-    string? TrainingDataFingerprint);
+    string? TrainingDataFingerprint,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Conv1Padding = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? CeilPooling = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LrnSettings? Lrn = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ChannelOrder? ChannelOrder = null);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = false, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(SealedManifestFields))]

@@ -45,13 +45,22 @@ public static class OnnxExport
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(weights);
-        var graph = new GraphBuilder(weights);
+        AlexNetOptions network = manifest.NetworkOptions();
+        using var scope = NewDisposeScope();
+        if (network.InputChannelOrder == ChannelOrder.Bgr)
+        {
+            // The graph takes RGB like every export; reversing conv1's input channels is exactly the network's own flip.
+            var reordered = weights.ToDictionary();
+            reordered["conv1.weight"] = weights["conv1.weight"].flip(1);
+            weights = reordered;
+        }
+        var graph = new GraphBuilder(weights, network);
         int size = manifest.InputSize;
 
         string x = graph.Node("Sub", [InputName, graph.Constant("mean", manifest.Mean)], "centred");
         if (manifest.Std is { } std)
             x = graph.Node("Div", [x, graph.Constant("std", std)], "normalised");
-        x = graph.Conv("conv1", x, kernel: 11, stride: 4, pad: AlexNetArchitecture.Conv1Padding, groups: 1);
+        x = graph.Conv("conv1", x, kernel: 11, stride: 4, pad: network.Conv1Padding, groups: 1);
         x = graph.MaxPool("pool1", graph.Lrn("lrn1", graph.Relu("relu1", x)));
         x = graph.Conv("conv2", x, kernel: 5, stride: 1, pad: 2, groups: AlexNetArchitecture.Towers);
         x = graph.MaxPool("pool2", graph.Lrn("lrn2", graph.Relu("relu2", x)));
@@ -126,7 +135,7 @@ public static class OnnxExport
     }
 
     /// <summary>Nodes in topological order and the weights they use as initializers.</summary>
-    private sealed class GraphBuilder(IReadOnlyDictionary<string, Tensor> weights)
+    private sealed class GraphBuilder(IReadOnlyDictionary<string, Tensor> weights, AlexNetOptions network)
     {
         public GraphProto Proto { get; } = new();
 
@@ -160,21 +169,27 @@ public static class OnnxExport
 
         public string Relu(string name, string input) => Node("Relu", [input], name);
 
-        public string MaxPool(string name, string input) =>
-            Node("MaxPool", [input], name, Attribute("kernel_shape", 3, 3), Attribute("strides", 2, 2));
+        public string MaxPool(string name, string input) => network.CeilPooling
+            ? Node("MaxPool", [input], name, Attribute("kernel_shape", 3, 3), Attribute("strides", 2, 2), Attribute("ceil_mode", 1L))
+            : Node("MaxPool", [input], name, Attribute("kernel_shape", 3, 3), Attribute("strides", 2, 2));
 
         /// <summary>
-        /// The paper's LRN within each tower's half of the channels. ONNX's LRN divides alpha by the window size as
-        /// TorchSharp does, so the attributes are those <see cref="GroupLocalResponseNorm"/> gives TorchSharp.
+        /// The paper's LRN within each tower's half of the channels, or over all of them when the network's LRN spans
+        /// both towers (Caffe's). ONNX's LRN divides alpha by the window size as TorchSharp does, so the attributes are
+        /// those <see cref="GroupLocalResponseNorm"/> gives TorchSharp.
         /// </summary>
         public string Lrn(string name, string input)
         {
+            LrnSettings lrn = network.Lrn;
+            AttributeProto[] attributes =
+            [
+                Attribute("size", (long)lrn.Size), Attribute("alpha", (float)lrn.Alpha),
+                Attribute("beta", (float)lrn.Beta), Attribute("bias", (float)lrn.K),
+            ];
+            if (lrn.AcrossTowers)
+                return Node("LRN", [input], name, attributes);
             string[] halves = Node("Split", [input], [$"{name}_tower0_in", $"{name}_tower1_in"], Attribute("axis", 1L));
-            string[] normalised = [.. halves.Select((half, tower) => Node("LRN", [half], $"{name}_tower{tower}",
-                Attribute("size", (long)GroupLocalResponseNorm.Size),
-                Attribute("alpha", (float)(GroupLocalResponseNorm.PaperAlpha * GroupLocalResponseNorm.Size)),
-                Attribute("beta", (float)GroupLocalResponseNorm.Beta),
-                Attribute("bias", (float)GroupLocalResponseNorm.K)))];
+            string[] normalised = [.. halves.Select((half, tower) => Node("LRN", [half], $"{name}_tower{tower}", attributes))];
             return Node("Concat", normalised, name, Attribute("axis", 1L));
         }
 

@@ -7,6 +7,7 @@ namespace AlexNet.Model.Network;
 /// The paper's local response normalisation, b = a / (k + alpha * sum of a^2 over n neighbours)^beta with
 /// k = 2, n = 5, alpha = 1e-4, beta = 0.75, applied within each group of channels. In the paper each GPU
 /// normalised its own kernel maps, so on one device the grouped layout normalises each half separately.
+/// Other constants (Caffe's k = 1) come as <see cref="LrnSettings"/>, whose alpha is already divided by the window.
 /// </summary>
 public sealed class GroupLocalResponseNorm : nn.Module<Tensor, Tensor>
 {
@@ -18,12 +19,19 @@ public sealed class GroupLocalResponseNorm : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor> lrn;
     private readonly int groups;
 
-    public GroupLocalResponseNorm(int groups, string name = "lrn") : base(name)
+    public GroupLocalResponseNorm(int groups, string name = "lrn")
+        : this(groups, LrnSettings.Paper, name)
+    {
+    }
+
+    public GroupLocalResponseNorm(int groups, LrnSettings settings, string name = "lrn") : base(name)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(groups, 1);
+        ArgumentNullException.ThrowIfNull(settings);
         this.groups = groups;
-        // TorchSharp (like PyTorch) divides alpha by the window size; the paper's formula does not.
-        lrn = nn.LocalResponseNorm(Size, PaperAlpha * Size, Beta, K);
+        // TorchSharp (like PyTorch, Caffe and ONNX) divides alpha by the window size; the paper's formula does not:
+        // LrnSettings.Paper holds PaperAlpha * Size.
+        lrn = nn.LocalResponseNorm(settings.Size, settings.Alpha, settings.Beta, settings.K);
         RegisterComponents();
     }
 

@@ -28,17 +28,18 @@ public sealed class GroupedAlexNet : AlexNetNetwork
     public GroupedAlexNet(AlexNetOptions options, Device? device = null) : base("alexnet", options)
     {
         const int groups = AlexNetArchitecture.Towers;
-        conv1 = Conv(3, AlexNetArchitecture.Conv1Kernels, 11, 4, AlexNetArchitecture.Conv1Padding, 1);
+        conv1 = Conv(3, AlexNetArchitecture.Conv1Kernels, 11, 4, options.Conv1Padding, 1);
         conv2 = Conv(AlexNetArchitecture.Conv1Kernels, AlexNetArchitecture.Conv2Kernels, 5, 1, 2, groups);
         conv3 = Conv(AlexNetArchitecture.Conv2Kernels, AlexNetArchitecture.Conv3Kernels, 3, 1, 1, 1);
         conv4 = Conv(AlexNetArchitecture.Conv3Kernels, AlexNetArchitecture.Conv4Kernels, 3, 1, 1, groups);
         conv5 = Conv(AlexNetArchitecture.Conv4Kernels, AlexNetArchitecture.Conv5Kernels, 3, 1, 1, groups);
-        fc6 = nn.Linear(AlexNetArchitecture.Fc6Inputs(options.InputSize), AlexNetArchitecture.HiddenUnits);
+        fc6 = nn.Linear(AlexNetArchitecture.Fc6Inputs(options), AlexNetArchitecture.HiddenUnits);
         fc7 = nn.Linear(AlexNetArchitecture.HiddenUnits, AlexNetArchitecture.HiddenUnits);
         fc8 = nn.Linear(AlexNetArchitecture.HiddenUnits, options.Classes);
-        lrn1 = new GroupLocalResponseNorm(groups);
-        lrn2 = new GroupLocalResponseNorm(groups);
-        pool = nn.MaxPool2d(3, 2);
+        int lrnGroups = options.Lrn.AcrossTowers ? 1 : groups;
+        lrn1 = new GroupLocalResponseNorm(lrnGroups, options.Lrn);
+        lrn2 = new GroupLocalResponseNorm(lrnGroups, options.Lrn);
+        pool = nn.MaxPool2d(3, 2, ceil_mode: options.CeilPooling);
         dropout6 = nn.Dropout(options.DropoutProbability);
         dropout7 = nn.Dropout(options.DropoutProbability);
         RegisterComponents();
@@ -54,6 +55,8 @@ public sealed class GroupedAlexNet : AlexNetNetwork
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
+        if (Options.InputChannelOrder == ChannelOrder.Bgr)
+            input = input.flip(1);
         Tensor x = pool.call(lrn1.call(nn.functional.relu(conv1.call(input))));
         x = pool.call(lrn2.call(nn.functional.relu(conv2.call(x))));
         x = nn.functional.relu(conv3.call(x));

@@ -20,6 +20,8 @@ public sealed class TwoTowerAlexNet : AlexNetNetwork
     public TwoTowerAlexNet(AlexNetOptions options, Device? device0 = null, Device? device1 = null)
         : base("alexnet_two_tower", options)
     {
+        if (options.Lrn.AcrossTowers)
+            throw new InvalidDataException("LRN across both towers' channels (Caffe's) needs the grouped layout: the towers would have to exchange conv1 and conv2 maps");
         tower0 = new Tower("tower0", options);
         tower1 = new Tower("tower1", options);
         fc8 = nn.Linear(AlexNetArchitecture.HiddenUnits, options.Classes);
@@ -38,6 +40,8 @@ public sealed class TwoTowerAlexNet : AlexNetNetwork
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
+        if (Options.InputChannelOrder == ChannelOrder.Bgr)
+            input = input.flip(1);
         Tensor a0 = tower0.Lower(input.to(device0));
         Tensor a1 = tower1.Lower(input.to(device1));
 
@@ -129,16 +133,16 @@ public sealed class TwoTowerAlexNet : AlexNetNetwork
         public Tower(string name, AlexNetOptions options) : base(name)
         {
             const int half = AlexNetArchitecture.Towers;
-            conv1 = Conv(3, AlexNetArchitecture.Conv1Kernels / half, 11, 4, AlexNetArchitecture.Conv1Padding, 1);
+            conv1 = Conv(3, AlexNetArchitecture.Conv1Kernels / half, 11, 4, options.Conv1Padding, 1);
             conv2 = Conv(AlexNetArchitecture.Conv1Kernels / half, AlexNetArchitecture.Conv2Kernels / half, 5, 1, 2, 1);
             conv3 = Conv(AlexNetArchitecture.Conv2Kernels, AlexNetArchitecture.Conv3Kernels / half, 3, 1, 1, 1);
             conv4 = Conv(AlexNetArchitecture.Conv3Kernels / half, AlexNetArchitecture.Conv4Kernels / half, 3, 1, 1, 1);
             conv5 = Conv(AlexNetArchitecture.Conv4Kernels / half, AlexNetArchitecture.Conv5Kernels / half, 3, 1, 1, 1);
-            fc6 = nn.Linear(AlexNetArchitecture.Fc6Inputs(options.InputSize), AlexNetArchitecture.HiddenUnits / half);
+            fc6 = nn.Linear(AlexNetArchitecture.Fc6Inputs(options), AlexNetArchitecture.HiddenUnits / half);
             fc7 = nn.Linear(AlexNetArchitecture.HiddenUnits, AlexNetArchitecture.HiddenUnits / half);
-            lrn1 = new GroupLocalResponseNorm(1);
-            lrn2 = new GroupLocalResponseNorm(1);
-            pool = nn.MaxPool2d(3, 2);
+            lrn1 = new GroupLocalResponseNorm(1, options.Lrn);
+            lrn2 = new GroupLocalResponseNorm(1, options.Lrn);
+            pool = nn.MaxPool2d(3, 2, ceil_mode: options.CeilPooling);
             dropout6 = nn.Dropout(options.DropoutProbability);
             dropout7 = nn.Dropout(options.DropoutProbability);
             RegisterComponents();

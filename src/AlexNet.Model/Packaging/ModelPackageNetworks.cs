@@ -14,7 +14,8 @@ public static class ModelPackageNetworks
     {
         /// <summary>
         /// Packages a network's current weights as <c>weights.safetensors</c>; the manifest's weights file, hash, size,
-        /// layout and input size are filled in here (a manifest copied from an earlier package may name <c>weights.bin</c>).
+        /// layout, input size and computing settings (conv1 padding, pooling, LRN, channel order) are filled in here from
+        /// the network (a manifest copied from an earlier package may name <c>weights.bin</c>).
         /// </summary>
         public static ModelPackage Create(ModelManifest manifest, AlexNetNetwork network)
         {
@@ -24,7 +25,7 @@ public static class ModelPackageNetworks
             try
             {
                 byte[] bytes = WeightsFormat.Serialize(tensors);
-                return ModelPackage.FromWeights(manifest with { WeightsFile = ModelPackage.WeightsFileName, Layout = network.Options.Layout, InputSize = network.Options.InputSize }, bytes);
+                return ModelPackage.FromWeights(manifest.WithSemanticsOf(network.Options) with { WeightsFile = ModelPackage.WeightsFileName, Layout = network.Options.Layout, InputSize = network.Options.InputSize }, bytes);
             }
             finally
             {

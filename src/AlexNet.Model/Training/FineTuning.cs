@@ -44,6 +44,26 @@ public static class FineTuning
     }
 
     /// <summary>
+    /// The network to train: the options' own, with the parent's computing settings (conv1 padding, pooling, LRN,
+    /// channel order) when fine-tuning, so that weights imported from Caffe keep computing what they learned to.
+    /// </summary>
+    public static AlexNetOptions NetworkOptions(ModelPackage? parent, TrainingOptions options, int classes)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        AlexNetOptions own = options.NetworkOptions(classes);
+        if (parent is null)
+            return own;
+        AlexNetOptions inherited = parent.Manifest.NetworkOptions();
+        return own with
+        {
+            Conv1Padding = inherited.Conv1Padding,
+            CeilPooling = inherited.CeilPooling,
+            Lrn = inherited.Lrn,
+            InputChannelOrder = inherited.InputChannelOrder,
+        };
+    }
+
+    /// <summary>
     /// Copies the parent's weights into <paramref name="network"/>, freshly initialised for <paramref name="classes"/>:
     /// every layer when the class lists are the same (same names, same order), otherwise every layer but fc8, which keeps
     /// its fresh draw (a class's row means nothing for another class list).

@@ -119,7 +119,7 @@ public sealed class Trainer(TrainingOptions options, TimeProvider? timeProvider 
         if (Options.TorchThreads > 0)
             torch.set_num_threads(Options.TorchThreads);
         torch.random.manual_seed(Options.Seed);
-        using AlexNetNetwork network = AlexNetFactory.Create(Options.NetworkOptions(limited.Classes.Count), Options.TorchDevices());
+        using AlexNetNetwork network = AlexNetFactory.Create(FineTuning.NetworkOptions(parent, Options, limited.Classes.Count), Options.TorchDevices());
         using var optimizer = new PaperSgd(network.named_parameters(), Options.Momentum, Options.WeightDecay);
         TrainingState state;
         byte[]? bestWeights = null;
