@@ -152,6 +152,24 @@ public abstract class BlobStoreContract : IAsyncLifetime
     }
 
     [ContractFact]
+    public async Task TheTopLevelListingGivesEachFolderOnceAndTheBlobsOutsideAnyFolderInNameOrder()
+    {
+        string[] names = ["a/1.jpg", "a/deep/er/2.jpg", "a.txt", "ab/3.jpg", "b/4.jpg", "c.png"];
+        foreach (var name in names)
+        {
+            await Store.UploadAsync(Container, name, BinaryData.FromString(name));
+        }
+
+        var items = await Store.ListTopLevelAsync(Container).ToListAsync();
+
+        Assert.Equal(["a.txt", "a/", "ab/", "b/", "c.png"], items.Select(i => i.Folder ?? i.Blob!.Name));
+        var top = items.Single(i => i.Blob?.Name == "c.png").Blob!;
+        Assert.Equal((await Store.GetEntryAsync(Container, "c.png"))!.ETag, top.ETag);
+        Assert.All(items, i => Assert.True(i.Folder is null != i.Blob is null));
+        Assert.Empty(await Store.ListTopLevelAsync(UniqueNames.For("absent")).ToListAsync());
+    }
+
+    [ContractFact]
     public async Task ListOfAContainerThatDoesNotExistIsEmpty()
     {
         Assert.Empty(await Store.ListAsync(UniqueNames.For("absent")).ToListAsync());
