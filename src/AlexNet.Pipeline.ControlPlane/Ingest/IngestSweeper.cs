@@ -197,6 +197,9 @@ public sealed partial class IngestSweeper(
         var items = new List<BlobTopLevelItem>();
         await foreach (BlobTopLevelItem item in store.ListTopLevelAsync(settings.Container, cancellationToken).ConfigureAwait(false))
             items.Add(item);
+
+        // In name order, as a full listing would give them: the bound's cursor depends on it.
+        items.Sort(static (a, b) => string.CompareOrdinal(a.Folder ?? a.Blob!.Name, b.Folder ?? b.Blob!.Name));
         foreach (BlobTopLevelItem item in items)
         {
             if (item.Blob is { } top)

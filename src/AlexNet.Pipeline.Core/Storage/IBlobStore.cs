@@ -12,9 +12,10 @@ public interface IBlobStore
     IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The container's first level, in name order: each folder once (<see cref="BlobTopLevelItem.Folder"/>, the name up
-    /// to and including its first <c>/</c>) and each blob whose name has no <c>/</c>. This default walks the whole
-    /// listing; the Azure store asks for a listing by hierarchy, one request per 5,000 folders and blobs.
+    /// The container's first level: each folder once (<see cref="BlobTopLevelItem.Folder"/>, the name up to and including
+    /// its first <c>/</c>) and each blob whose name has no <c>/</c>, in no promised order (Azurite lists the folders
+    /// first). This default walks the whole listing; the Azure store asks for a listing by hierarchy, one request per
+    /// 5,000 folders and blobs.
     /// </summary>
     async IAsyncEnumerable<BlobTopLevelItem> ListTopLevelAsync(string container, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
