@@ -23,7 +23,10 @@ public static class PipelineCommand
         var bench = new Option<int>("--bench") { Description = "Measure the pipeline against alexnet label on N generated images, then exit (uses the promoted model, or a random-weight one)." };
         var benchBatch = new Option<int>("--bench-batch-size") { Description = "Forward batch of both sides of --bench.", DefaultValueFactory = _ => 64 };
         var benchChunk = new Option<int>("--bench-chunk-size") { Description = "Images per label request of --bench.", DefaultValueFactory = _ => 256 };
-        var json = new Option<bool>("--json") { Description = "Print the --bench result as JSON." };
+        var json = new Option<bool>("--json") { Description = "Print the --bench or --scale result as JSON." };
+        var scale = new Option<int>("--scale") { Description = "Label N tiny generated uploads as one batch (LabelBatch), report wall time, history, memory and requests per image, then exit (scripts/scale.sh).", };
+        var scaleStream = new Option<int>("--scale-stream") { Description = "Images of --scale's upload stream phase (one ingest message each; 0 to skip).", DefaultValueFactory = _ => -1 };
+        var scalePoll = new Option<int>("--scale-poll-seconds") { Description = "How often --scale's chunk groups look for done chunks.", DefaultValueFactory = _ => 5 };
         var apiToken = new Option<string?>("--api-token")
         {
             Description = "Require this token on every /api request (Authorization: Bearer <token>); default: the ALEXNET_API_TOKEN environment variable, else none (the API still answers only 127.0.0.1, its own Host and Origin, and JSON bodies).",
@@ -35,7 +38,7 @@ public static class PipelineCommand
 
         var command = new Command("pipeline", "Run the whole pipeline on this machine: Azurite storage, ingest, worker, orchestrations and the HTTP API.\n\nExamples:\n  alexnet pipeline --demo\n  alexnet pipeline --port 7071")
         {
-            port, taskHub, sweep, demo, demoEpochs, samples, verbose, bench, benchBatch, benchChunk, json, storage, apiToken,
+            port, taskHub, sweep, demo, demoEpochs, samples, verbose, bench, benchBatch, benchChunk, json, scale, scaleStream, scalePoll, storage, apiToken,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -49,7 +52,12 @@ public static class PipelineCommand
                 throw new CliException("--bench must be a positive number of images", CliApplication.UsageError);
             int benchBatchSize = LabelCommand.Positive(parse.GetValue(benchBatch), "--bench-batch-size");
             int benchChunkSize = LabelCommand.Positive(parse.GetValue(benchChunk), "--bench-chunk-size");
-            if (benchImages > 0)
+            int scaleImages = parse.GetValue(scale);
+            if (scaleImages < 0)
+                throw new CliException("--scale must be a positive number of images", CliApplication.UsageError);
+            int scaleStreamImages = parse.GetValue(scaleStream) is var s and >= 0 ? s : scaleImages;
+            int scalePollSeconds = LabelCommand.Positive(parse.GetValue(scalePoll), "--scale-poll-seconds");
+            if (benchImages > 0 || scaleImages > 0)
                 sweepSeconds = 3600; // the benchmark measures the batch path alone; the sweep would label the same uploads twice
             string? connectionString = parse.GetValue(storage);
             if (connectionString is not null && string.IsNullOrWhiteSpace(connectionString))
@@ -59,7 +67,7 @@ public static class PipelineCommand
             string work = Path.Combine(Path.GetTempPath(), "alexnet-pipeline", hub);
             var settings = new LocalPipelineSettings(
                 parse.GetValue(port), hub, TimeSpan.FromSeconds(sweepSeconds), work,
-                parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning, benchImages > 0 ? benchBatchSize : 64,
+                parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning, benchImages > 0 || scaleImages > 0 ? benchBatchSize : 64,
                 connectionString ?? LocalPipelineHost.DevelopmentStorage,
                 parse.GetValue(apiToken) ?? Environment.GetEnvironmentVariable("ALEXNET_API_TOKEN"));
             if (settings.ApiToken is { Length: < 16 })
@@ -77,6 +85,12 @@ public static class PipelineCommand
                 {
                     var runner = ActivatorUtilities.CreateInstance<PipelineBench>(app.Services, output);
                     return await runner.RunAsync(benchImages, benchBatchSize, benchChunkSize, parse.GetValue(json), cancellationToken);
+                }
+
+                if (scaleImages > 0)
+                {
+                    var runner = ActivatorUtilities.CreateInstance<ScaleRun>(app.Services, output, settings);
+                    return await runner.RunAsync(scaleImages, scaleStreamImages, benchChunkSize, scalePollSeconds, parse.GetValue(json), cancellationToken);
                 }
 
                 if (parse.GetValue(demo))

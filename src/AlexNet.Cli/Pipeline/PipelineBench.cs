@@ -40,7 +40,7 @@ internal sealed class PipelineBench(
 
     public async Task<int> RunAsync(int count, int batchSize, int chunkSize, bool json, CancellationToken cancellationToken)
     {
-        ModelPackage package = await EnsureModelAsync(cancellationToken);
+        ModelPackage package = await EnsureModelAsync(models, time, cancellationToken);
         string work = Path.Combine(Path.GetTempPath(), $"alexnet-pipeline-bench-{Guid.NewGuid():N}");
         try
         {
@@ -167,7 +167,7 @@ internal sealed class PipelineBench(
     }
 
     /// <summary>The promoted model; with none promoted, a random-weight 64x64 network is published and promoted (speed does not depend on the weights).</summary>
-    private async Task<ModelPackage> EnsureModelAsync(CancellationToken cancellationToken)
+    internal static async Task<ModelPackage> EnsureModelAsync(ModelRegistry models, TimeProvider time, CancellationToken cancellationToken)
     {
         if (await models.LoadCurrentAsync(cancellationToken) is { } current)
             return current;

@@ -35,4 +35,27 @@ public sealed class IngestOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00", ErrorMessage = "Ingest:RecordSettleTime must be between 0 and 7 days.")]
     public TimeSpan RecordSettleTime { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// How often a sweep lists the whole upload container (a reconciliation), checking every upload above its folder's
+    /// watermark. Between reconciliations a sweep lists only the container's first level, the folders it has not seen
+    /// before and the folders that changed within <see cref="ActiveFolderWindow"/>: its cost follows what is new.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00", ErrorMessage = "Ingest:ReconcileInterval must be between 0 and 7 days.")]
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How long a folder (batch) stays listed on every sweep after the last change a sweep saw in it (a new or replaced
+    /// upload, a record that appeared). Uploads into a folder quiet for longer are found by the next reconciliation.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00", ErrorMessage = "Ingest:ActiveFolderWindow must be between 0 and 7 days.")]
+    public TimeSpan ActiveFolderWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// How far a folder's watermark stays behind the start of the listing that set it. Uploads last modified at or before
+    /// the watermark are known to have records and are not looked at again; the margin covers a blob committed while a
+    /// listing was under way and the skew between this host's clock and the storage service's.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00", ErrorMessage = "Ingest:WatermarkMargin must be between 0 and 1 day.")]
+    public TimeSpan WatermarkMargin { get; set; } = TimeSpan.FromMinutes(5);
 }

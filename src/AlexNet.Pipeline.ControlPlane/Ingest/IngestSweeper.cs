@@ -1,4 +1,7 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Labeling;
 using AlexNet.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
@@ -13,45 +16,127 @@ namespace AlexNet.Pipeline.Ingest;
 public sealed record SweepResult(int Seen, int Recorded, int Queued, int Rejected, int AlreadyRejected, int Vanished, bool Incomplete);
 
 /// <summary>
-/// The safety net under the upload events, which can be lost, repeated or late: lists the upload container and
-/// ingests every upload that has neither a label record nor a rejected record for its current ETag. Records are
-/// found by listing <c>labels/&lt;batch&gt;/</c> and <c>rejected/&lt;batch&gt;/</c> once per batch, so a sweep over a
-/// labeled container costs listings, not one read per image. Each run ingests at most
+/// The safety net under the upload events, which can be lost, repeated or late: finds uploads that have neither a
+/// label record nor a rejected record for their current ETag, and ingests them. Its cost follows what is new:
+/// <list type="bullet">
+/// <item>Each folder (batch) of the upload container has a <em>watermark</em>, kept in storage
+/// (<c>runs/@ingest/&lt;container&gt;.json</c>): every upload in it last modified at or before the watermark is known to
+/// have its record, so a sweep passes it by its listing entry alone, without looking for records. A watermark moves
+/// only after a complete listing of its folder, never past an upload still without a record, and stays
+/// <see cref="IngestOptions.WatermarkMargin"/> behind the listing's start (a blob committed during a listing).</item>
+/// <item>Between reconciliations a sweep lists the container's first level (one request per 5,000 folders) and only
+/// the folders it has not seen before and those that changed within <see cref="IngestOptions.ActiveFolderWindow"/>.
+/// Uploads above the watermark that were found recorded are remembered in memory, so an active folder costs one
+/// listing per sweep, not a record look-up per upload.</item>
+/// <item>Every <see cref="IngestOptions.ReconcileInterval"/> a sweep lists the whole container (a reconciliation): an
+/// upload into a folder that had gone quiet, whose event was lost, is found then. The time of the last complete
+/// reconciliation is kept with the watermarks, so a restarted host does not start with one.</item>
+/// </list>
+/// Records are found by listing <c>labels/&lt;batch&gt;/</c> and <c>rejected/&lt;batch&gt;/</c> once per batch, and only
+/// for a batch that has an upload above its watermark not yet known to be recorded. Each run ingests at most
 /// <see cref="IngestOptions.SweepMaxIngests"/> uploads and the next run goes on after the last of them; ingesting is
-/// idempotent, so an upload whose event is still on its way is only sent twice under the same MessageId. Register it
-/// as a singleton: the place to go on from lives in the instance.
+/// idempotent, so an upload whose event is still on its way is only sent twice under the same MessageId. Runs of one
+/// instance take turns; register it as a singleton.
 /// </summary>
 public sealed partial class IngestSweeper(
     IBlobStore store,
     UploadIngestor ingestor,
     IOptions<IngestOptions> options,
-    ILogger<IngestSweeper> logger)
+    TimeProvider time,
+    ILogger<IngestSweeper> logger) : IDisposable
 {
+    /// <summary>Folder of the <c>runs</c> container that holds each upload container's sweep state; no batch id has an <c>@</c>.</summary>
+    public const string StateFolder = "@ingest/";
+
     private static readonly string[] RecordContainers = [LabelPaths.LabelsContainer, LabelPaths.RejectedContainer];
 
     private readonly IngestOptions settings = options.Value;
+    private readonly SemaphoreSlim oneAtATime = new(1, 1);
+
+    // Uploads above their folder's watermark found recorded, by name: their ETag and when they were last modified.
+    private readonly Dictionary<string, (string ETag, DateTimeOffset LastModified)> recordedAbove = new(StringComparer.Ordinal);
+
+    // The state as last read or written, and the ETag of that version of its blob.
+    private SweepState? state;
+    private string? stateETag;
 
     // Where the last incomplete sweep stopped; in memory only, so a restart begins at the start again.
     private string? resumeAfter;
 
+    /// <summary>The blob of the <c>runs</c> container that holds this container's watermarks.</summary>
+    public string StateBlob => StateFolder + settings.Container + ".json";
+
+    /// <summary>True when the last sweep listed the whole container.</summary>
+    public bool LastSweepReconciled { get; private set; }
+
     public async Task<SweepResult> SweepAsync(CancellationToken cancellationToken = default)
     {
+        await oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await SweepOnceAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            oneAtATime.Release();
+        }
+    }
+
+    public void Dispose() => oneAtATime.Dispose();
+
+    private async Task<SweepResult> SweepOnceAsync(CancellationToken cancellationToken)
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        SweepState current = await LoadStateAsync(cancellationToken).ConfigureAwait(false);
+        bool reconcile = current.ReconciledAt is not { } reconciledAt || now - reconciledAt >= settings.ReconcileInterval;
+        LastSweepReconciled = reconcile;
+        DateTimeOffset candidate = now - settings.WatermarkMargin;
+
         int seen = 0, recorded = 0, limit = settings.SweepMaxIngests;
         string? cursor = resumeAfter;
         var after = new List<BlobEntry>();
         var before = new List<BlobEntry>();
         bool incomplete = false;
+        string? cutFolder = null;
         var indexes = new RecordIndexes(store);
-        await foreach (BlobEntry entry in store.ListAsync(settings.Container, null, cancellationToken).ConfigureAwait(false))
+        var scans = new Dictionary<string, FolderScan>(StringComparer.Ordinal);
+        IAsyncEnumerable<BlobEntry> entries = reconcile
+            ? store.ListAsync(settings.Container, null, cancellationToken)
+            : ListNewAndActiveAsync(current, now, cancellationToken);
+        await foreach (BlobEntry entry in entries.ConfigureAwait(false))
         {
             seen++;
-            var blob = IncomingBlob.Parse(entry.Name);
-            if (await HasRecordAsync(indexes, blob, entry, cancellationToken).ConfigureAwait(false))
+            string folder = FolderOf(entry.Name);
+            if (!scans.TryGetValue(folder, out FolderScan? scan))
+            {
+                scan = new FolderScan(current.Folders.GetValueOrDefault(folder));
+                scans[folder] = scan;
+            }
+
+            if (entry.LastModified <= scan.Watermark)
             {
                 recorded++;
                 continue;
             }
 
+            if (recordedAbove.TryGetValue(entry.Name, out var known) && known.ETag == entry.ETag)
+            {
+                recorded++;
+                scan.Recorded(entry.LastModified);
+                continue;
+            }
+
+            scan.Changed = true;
+            var blob = IncomingBlob.Parse(entry.Name);
+            if (await HasRecordAsync(indexes, blob, entry, cancellationToken).ConfigureAwait(false))
+            {
+                recorded++;
+                recordedAbove[entry.Name] = (entry.ETag, entry.LastModified);
+                scan.Recorded(entry.LastModified);
+                continue;
+            }
+
+            scan.Unrecorded(entry.LastModified);
             List<BlobEntry> side = cursor is not null && string.CompareOrdinal(entry.Name, cursor) <= 0 ? before : after;
             if (side.Count == limit)
             {
@@ -59,7 +144,11 @@ public sealed partial class IngestSweeper(
 
                 // Names come in order: once the part after the cursor is full, nothing later can join this sweep.
                 if (side == after)
+                {
+                    cutFolder = folder;
                     break;
+                }
+
                 continue;
             }
 
@@ -78,6 +167,14 @@ public sealed partial class IngestSweeper(
             new ParallelOptions { MaxDegreeOfParallelism = settings.SweepParallelism, CancellationToken = cancellationToken },
             async (i, ct) => outcomes[i] = (await ingestor.IngestAsync(pending[i], ct).ConfigureAwait(false)).Outcome)
             .ConfigureAwait(false);
+        for (int i = 0; i < pending.Count; i++)
+        {
+            // A rejected record now exists for this version: the upload is recorded.
+            if (outcomes[i] is IngestOutcome.Rejected or IngestOutcome.AlreadyRejected)
+                recordedAbove[pending[i].Name] = (pending[i].ETag, pending[i].LastModified);
+        }
+
+        await SaveStateAsync(current, Advance(current, scans, cutFolder, candidate, now, reconcile && cutFolder is null), cancellationToken).ConfigureAwait(false);
 
         var result = new SweepResult(
             seen,
@@ -87,8 +184,120 @@ public sealed partial class IngestSweeper(
             outcomes.Count(o => o == IngestOutcome.AlreadyRejected),
             outcomes.Count(o => o == IngestOutcome.Vanished),
             incomplete);
-        LogSwept(logger, settings.Container, result.Seen, result.Recorded, result.Queued, result.Rejected, result.Incomplete);
+        LogSwept(logger, settings.Container, reconcile, result.Seen, result.Recorded, result.Queued, result.Rejected, result.Incomplete);
         return result;
+    }
+
+    /// <summary>
+    /// The uploads at the container's top level (they have no folder: each is rejected once, then recorded) and those of
+    /// the folders not seen before or active, in name order.
+    /// </summary>
+    private async IAsyncEnumerable<BlobEntry> ListNewAndActiveAsync(SweepState current, DateTimeOffset now, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var items = new List<BlobTopLevelItem>();
+        await foreach (BlobTopLevelItem item in store.ListTopLevelAsync(settings.Container, cancellationToken).ConfigureAwait(false))
+            items.Add(item);
+
+        // In name order, as a full listing would give them: the bound's cursor depends on it.
+        items.Sort(static (a, b) => string.CompareOrdinal(a.Folder ?? a.Blob!.Name, b.Folder ?? b.Blob!.Name));
+        foreach (BlobTopLevelItem item in items)
+        {
+            if (item.Blob is { } top)
+            {
+                yield return top;
+                continue;
+            }
+
+            string folder = item.Folder!;
+            if (current.Folders.TryGetValue(folder, out FolderState? known) && known.ActiveUntil <= now)
+                continue;
+            await foreach (BlobEntry entry in store.ListAsync(settings.Container, folder, cancellationToken).ConfigureAwait(false))
+                yield return entry;
+        }
+    }
+
+    /// <summary>
+    /// The state after this sweep: watermarks moved for the folders listed whole, active windows opened where something
+    /// changed, and after a complete reconciliation its time, with the folders that no longer exist dropped.
+    /// </summary>
+    private SweepState Advance(SweepState current, Dictionary<string, FolderScan> scans, string? cutFolder, DateTimeOffset candidate, DateTimeOffset now, bool reconciled)
+    {
+        var folders = new Dictionary<string, FolderState>(reconciled ? [] : current.Folders, StringComparer.Ordinal);
+        foreach (var (folder, scan) in scans)
+        {
+            FolderState? previous = current.Folders.GetValueOrDefault(folder);
+            DateTimeOffset watermark = folder == cutFolder ? scan.Watermark : scan.NextWatermark(candidate);
+            DateTimeOffset activeUntil = scan.Changed || previous is null ? now + settings.ActiveFolderWindow : previous.ActiveUntil;
+            folders[folder] = new FolderState(watermark, activeUntil);
+        }
+
+        // The uploads the new watermarks cover, or whose folder is gone, need no memory of their own any more.
+        foreach (var (name, known) in recordedAbove.ToList())
+        {
+            if (!folders.TryGetValue(FolderOf(name), out FolderState? folder) || known.LastModified <= folder.Watermark)
+                recordedAbove.Remove(name);
+        }
+
+        return new SweepState(reconciled ? now : current.ReconciledAt, folders);
+    }
+
+    /// <summary>The folder an upload sits in, with its trailing <c>/</c>; empty at the top level.</summary>
+    private static string FolderOf(string name)
+    {
+        int slash = name.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? string.Empty : name[..(slash + 1)];
+    }
+
+    private async Task<SweepState> LoadStateAsync(CancellationToken cancellationToken)
+    {
+        BlobEntry? entry = await store.GetEntryAsync(PipelineNames.RunsContainer, StateBlob, cancellationToken).ConfigureAwait(false);
+        if (entry is null)
+        {
+            (state, stateETag) = (null, null);
+            return SweepState.Empty;
+        }
+
+        if (state is not null && entry.ETag == stateETag)
+            return state;
+        BlobDownload? download = await store.DownloadAsync(PipelineNames.RunsContainer, StateBlob, cancellationToken).ConfigureAwait(false);
+        if (download is null)
+        {
+            (state, stateETag) = (null, null);
+            return SweepState.Empty;
+        }
+
+        try
+        {
+            state = JsonSerializer.Deserialize(download.Content.ToMemory().Span, IngestJsonContext.Default.SweepState) ?? SweepState.Empty;
+        }
+        catch (JsonException e)
+        {
+            // An unreadable state only costs a reconciliation: it is written again after this sweep.
+            LogUnreadableState(logger, StateBlob, e.Message);
+            state = SweepState.Empty;
+        }
+
+        stateETag = download.Entry.ETag;
+        return state;
+    }
+
+    private async Task SaveStateAsync(SweepState current, SweepState next, CancellationToken cancellationToken)
+    {
+        if (next.SameAs(current) && stateETag is not null)
+            return;
+        try
+        {
+            BinaryData content = BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(next, IngestJsonContext.Default.SweepState));
+            stateETag = await store.UploadAsync(PipelineNames.RunsContainer, StateBlob, content, "application/json", stateETag, cancellationToken).ConfigureAwait(false);
+            state = next;
+        }
+        catch (BlobConflictException)
+        {
+            // Another sweeper wrote it since it was read: its version stands and is read on the next sweep. Nothing is
+            // lost by dropping this one: a watermark left behind only costs look-ups, and the next reconciliation
+            // finds whatever a folder left out of the active ones holds.
+            (state, stateETag) = (null, null);
+        }
     }
 
     private async Task<bool> HasRecordAsync(RecordIndexes indexes, IncomingBlob blob, BlobEntry upload, CancellationToken cancellationToken)
@@ -149,6 +358,69 @@ public sealed partial class IngestSweeper(
         }
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Swept {Container}: {Seen} uploads, {Recorded} already recorded, {Queued} queued, {Rejected} rejected, incomplete: {Incomplete}")]
-    private static partial void LogSwept(ILogger logger, string container, int seen, int recorded, int queued, int rejected, bool incomplete);
+    /// <summary>What one sweep learned about one folder.</summary>
+    private sealed class FolderScan(FolderState? known)
+    {
+        private DateTimeOffset? firstUnrecorded;
+        private DateTimeOffset? lastRecorded;
+
+        public DateTimeOffset Watermark { get; } = known?.Watermark ?? DateTimeOffset.MinValue;
+
+        /// <summary>An upload above the watermark was new to this instance, or still has no record.</summary>
+        public bool Changed { get; set; }
+
+        public void Recorded(DateTimeOffset lastModified)
+        {
+            if (lastRecorded is null || lastModified > lastRecorded)
+                lastRecorded = lastModified;
+        }
+
+        public void Unrecorded(DateTimeOffset lastModified)
+        {
+            if (firstUnrecorded is null || lastModified < firstUnrecorded)
+                firstUnrecorded = lastModified;
+        }
+
+        /// <summary>
+        /// After a complete listing: as far as <paramref name="candidate"/> (the listing's start less the margin), short of
+        /// the oldest upload without a record; and when every upload is recorded, no further than the newest of them, so
+        /// that a quiet folder's watermark stops moving.
+        /// </summary>
+        public DateTimeOffset NextWatermark(DateTimeOffset candidate)
+        {
+            DateTimeOffset next = firstUnrecorded is { } first
+                ? Min(candidate, first - TimeSpan.FromTicks(1))
+                : Min(candidate, lastRecorded ?? Watermark);
+            return next > Watermark ? next : Watermark;
+        }
+
+        private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Swept {Container} (reconciliation: {Reconciled}): {Seen} uploads listed, {Recorded} recorded, {Queued} queued, {Rejected} rejected, incomplete: {Incomplete}")]
+    private static partial void LogSwept(ILogger logger, string container, bool reconciled, int seen, int recorded, int queued, int rejected, bool incomplete);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "The ingest sweep's state {Blob} could not be read ({Reason}); this sweep reconciles and writes it again")]
+    private static partial void LogUnreadableState(ILogger logger, string blob, string reason);
 }
+
+/// <summary>An ingest sweep's state for one upload container, kept in storage between sweeps and across hosts.</summary>
+/// <param name="ReconciledAt">When the last complete listing of the container ended; null before the first.</param>
+/// <param name="Folders">By folder name with its trailing <c>/</c> (empty for the top level).</param>
+internal sealed record SweepState(DateTimeOffset? ReconciledAt, Dictionary<string, FolderState> Folders)
+{
+    public static SweepState Empty => new(null, new Dictionary<string, FolderState>(StringComparer.Ordinal));
+
+    public bool SameAs(SweepState other) =>
+        ReconciledAt == other.ReconciledAt
+        && Folders.Count == other.Folders.Count
+        && Folders.All(f => other.Folders.TryGetValue(f.Key, out FolderState? o) && o == f.Value);
+}
+
+/// <param name="Watermark">Every upload of the folder last modified at or before it has a record for that version.</param>
+/// <param name="ActiveUntil">Until when sweeps between reconciliations list the folder.</param>
+internal sealed record FolderState(DateTimeOffset Watermark, DateTimeOffset ActiveUntil);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(SweepState))]
+internal sealed partial class IngestJsonContext : JsonSerializerContext;

@@ -50,6 +50,19 @@ public sealed class CountingBlobStore(IBlobStore inner, RequestCounter counter, 
         }
     }
 
+    public async IAsyncEnumerable<BlobTopLevelItem> ListTopLevelAsync(string container, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        counter.Add(RequestKind.List);
+        long listed = 0;
+        await foreach (BlobTopLevelItem item in inner.ListTopLevelAsync(container, cancellationToken).ConfigureAwait(false))
+        {
+            if (listed > 0 && listed % ListPageSize == 0)
+                counter.Add(RequestKind.List);
+            listed++;
+            yield return item;
+        }
+    }
+
     public Task<BlobEntry?> GetEntryAsync(string container, string name, CancellationToken cancellationToken = default)
     {
         counter.Add(RequestKind.Head);

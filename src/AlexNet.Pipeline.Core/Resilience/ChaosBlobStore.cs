@@ -21,6 +21,13 @@ public sealed class ChaosBlobStore(IBlobStore inner, ChaosInjector chaos) : IBlo
             yield return entry;
     }
 
+    public async IAsyncEnumerable<BlobTopLevelItem> ListTopLevelAsync(string container, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await chaos.RunAsync(Family, "blob.List", $"{container}/", static _ => Task.CompletedTask, cancellationToken).ConfigureAwait(false);
+        await foreach (BlobTopLevelItem item in inner.ListTopLevelAsync(container, cancellationToken).ConfigureAwait(false))
+            yield return item;
+    }
+
     public Task<BlobEntry?> GetEntryAsync(string container, string name, CancellationToken cancellationToken = default) =>
         chaos.RunAsync(Family, "blob.GetEntry", $"{container}/{name}", token => inner.GetEntryAsync(container, name, token), cancellationToken);
 

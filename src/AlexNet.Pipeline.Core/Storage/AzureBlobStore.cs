@@ -45,6 +45,41 @@ public sealed partial class AzureBlobStore(BlobServiceClient client, ILogger<Azu
         }
     }
 
+    public async IAsyncEnumerable<BlobTopLevelItem> ListTopLevelAsync(string container, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var items = client.GetBlobContainerClient(container)
+            .GetBlobsByHierarchyAsync(new GetBlobsByHierarchyOptions { Delimiter = "/" }, cancellationToken);
+        await using var page = items.GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            try
+            {
+                if (!await page.MoveNextAsync().ConfigureAwait(false))
+                {
+                    yield break;
+                }
+            }
+            catch (RequestFailedException ex) when (ex.ErrorCode == BlobErrorCode.ContainerNotFound)
+            {
+                yield break;
+            }
+
+            var item = page.Current;
+            if (item.IsPrefix)
+            {
+                yield return new BlobTopLevelItem(item.Prefix, null);
+                continue;
+            }
+
+            yield return new BlobTopLevelItem(null, new BlobEntry(
+                container,
+                item.Blob.Name,
+                item.Blob.Properties.ContentLength ?? 0,
+                FormatETag(item.Blob.Properties.ETag),
+                item.Blob.Properties.LastModified ?? DateTimeOffset.MinValue));
+        }
+    }
+
     public async Task<BlobEntry?> GetEntryAsync(string container, string name, CancellationToken cancellationToken = default)
     {
         try

@@ -40,3 +40,6 @@ public enum CreateOutcome
     Created,
     AlreadyExists,
 }
+
+/// <summary>One item of <see cref="IBlobStore.ListTopLevelAsync"/>: a folder (its name with the trailing <c>/</c>) or a blob at the top level.</summary>
+public sealed record BlobTopLevelItem(string? Folder, BlobEntry? Blob);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace AlexNet.Pipeline.Storage;
 
 /// <summary>
@@ -8,6 +10,33 @@ public interface IBlobStore
 {
     /// <summary>Lists the blobs whose names start with <paramref name="prefix"/> (all when null), in name order.</summary>
     IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The container's first level: each folder once (<see cref="BlobTopLevelItem.Folder"/>, the name up to and including
+    /// its first <c>/</c>) and each blob whose name has no <c>/</c>, in no promised order (Azurite lists the folders
+    /// first). This default walks the whole listing; the Azure store asks for a listing by hierarchy, one request per
+    /// 5,000 folders and blobs.
+    /// </summary>
+    async IAsyncEnumerable<BlobTopLevelItem> ListTopLevelAsync(string container, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        string? folder = null;
+        await foreach (BlobEntry entry in ListAsync(container, null, cancellationToken).ConfigureAwait(false))
+        {
+            int slash = entry.Name.IndexOf('/', StringComparison.Ordinal);
+            if (slash < 0)
+            {
+                yield return new BlobTopLevelItem(null, entry);
+                continue;
+            }
+
+            // The names under one folder come together in name order.
+            string name = entry.Name[..(slash + 1)];
+            if (name == folder)
+                continue;
+            folder = name;
+            yield return new BlobTopLevelItem(folder, null);
+        }
+    }
 
     /// <summary>Returns the blob's entry, or null when it (or its container) does not exist.</summary>
     Task<BlobEntry?> GetEntryAsync(string container, string name, CancellationToken cancellationToken = default);

@@ -152,6 +152,25 @@ public abstract class BlobStoreContract : IAsyncLifetime
     }
 
     [ContractFact]
+    public async Task TheTopLevelListingGivesEachFolderOnceAndEachBlobOutsideAnyFolder()
+    {
+        string[] names = ["a/1.jpg", "a/deep/er/2.jpg", "a.txt", "ab/3.jpg", "b/4.jpg", "c.png"];
+        foreach (var name in names)
+        {
+            await Store.UploadAsync(Container, name, BinaryData.FromString(name));
+        }
+
+        var items = await Store.ListTopLevelAsync(Container).ToListAsync();
+
+        // Azurite lists the folders first; the folder store and the counting store in name order.
+        Assert.Equal(["a.txt", "a/", "ab/", "b/", "c.png"], items.Select(i => i.Folder ?? i.Blob!.Name).Order(StringComparer.Ordinal));
+        var top = items.Single(i => i.Blob?.Name == "c.png").Blob!;
+        Assert.Equal((await Store.GetEntryAsync(Container, "c.png"))!.ETag, top.ETag);
+        Assert.All(items, i => Assert.True(i.Folder is null != i.Blob is null));
+        Assert.Empty(await Store.ListTopLevelAsync(UniqueNames.For("absent")).ToListAsync());
+    }
+
+    [ContractFact]
     public async Task ListOfAContainerThatDoesNotExistIsEmpty()
     {
         Assert.Empty(await Store.ListAsync(UniqueNames.For("absent")).ToListAsync());
