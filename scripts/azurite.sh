@@ -30,7 +30,8 @@ our_pid() {
     [[ -f "$pid_file" ]] || return 1
     local pid
     pid="$(cat "$pid_file")"
-    [[ -n "$pid" ]] && kill -0 -- "-$pid" 2>/dev/null && echo "$pid"
+    # The process itself or its group: just after the start, setsid may not yet have made the group.
+    [[ -n "$pid" ]] && { kill -0 -- "$pid" 2>/dev/null || kill -0 -- "-$pid" 2>/dev/null; } && echo "$pid"
 }
 
 ensure_installed() {
