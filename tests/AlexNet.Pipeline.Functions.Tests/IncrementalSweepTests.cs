@@ -80,7 +80,7 @@ public sealed class IncrementalSweepTests : IAsyncLifetime
         Assert.False(next.Incomplete);
         Assert.Equal(1, next.Queued);
         var (_, request) = Assert.Single(await pipeline.DrainLabelQueueAsync());
-        Assert.Equal([$"{batch}/a-late.png"], request.Paths);
+        Assert.Equal([$"{batch}/a-late.png"], request.Items!.Select(i => i.Path));
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class IncrementalSweepTests : IAsyncLifetime
         Assert.True(sweeper.LastSweepReconciled);
         Assert.Equal(1, reconciliation.Queued);
         var (_, request) = Assert.Single(await pipeline.DrainLabelQueueAsync());
-        Assert.Equal([late.Name], request.Paths);
+        Assert.Equal([late.Name], request.Items!.Select(i => i.Path));
     }
 
     [Fact]

@@ -117,7 +117,10 @@ internal sealed class DemoRunner(IBlobStore store, IOrchestrationClient orchestr
         try
         {
             return JsonNode.Parse(progressJson) is JsonObject members
-                ? string.Join(", ", members.Select(m => $"{JsonNamingPolicy.CamelCase.ConvertName(m.Key)} {m.Value?.ToJsonString().Trim('"')}"))
+                ? string.Join(", ", members
+                    .Select(m => (Name: JsonNamingPolicy.CamelCase.ConvertName(m.Key), Value: m.Value?.ToJsonString().Trim('"')))
+                    .Where(m => !string.IsNullOrEmpty(m.Value) && m.Value != "null")
+                    .Select(m => $"{m.Name} {m.Value}"))
                 : progressJson;
         }
         catch (JsonException)

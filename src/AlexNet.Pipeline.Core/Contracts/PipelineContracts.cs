@@ -78,15 +78,15 @@ public sealed record LabelItem(string Path, string? ETag = null, bool? HasRecord
 /// Chunk "ingest" requests come from the upload trigger one image at a time; orchestration chunks carry up to a few
 /// hundred items.
 /// </summary>
-/// <param name="Items">The images, one entry each. Null only in a message written before items existed (see <see cref="Paths"/>).</param>
+/// <param name="Items">The images, one entry each. Null only in a message written before items existed (see <see cref="LegacyPaths"/>).</param>
 /// <param name="PathsInChunkRequest">
 /// True when the message carries no items because they would not fit in it (a large chunk, long names): the worker
 /// reads them from the chunk's request blob <c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.request.json</c>.
 /// </param>
 /// <remarks>
 /// Persisted (a queue message, possibly in flight across a deployment): fields are added as optional, never renamed.
-/// Messages written before <see cref="Items"/> carried <see cref="Paths"/>, <see cref="ETags"/> and
-/// <see cref="Recorded"/> as parallel lists; the worker still reads them (<see cref="WithItems"/>), and nothing
+/// Messages written before <see cref="Items"/> carried <c>paths</c>, <c>eTags</c> and <c>recorded</c> as parallel
+/// lists (<see cref="LegacyPaths"/> and its two siblings); the worker still reads them (<see cref="WithItems"/>), and nothing
 /// writes them any more.
 /// </remarks>
 public sealed record LabelRequest(
@@ -99,22 +99,29 @@ public sealed record LabelRequest(
     string? TraceParent = null,
     bool PathsInChunkRequest = false)
 {
-    /// <summary>Read only, from messages written before <see cref="Items"/>: the image paths.</summary>
-    public IReadOnlyList<string>? Paths { get; init; }
+    // The parallel lists of messages written before Items: read, never written, and named so that code reading a
+    // request's images cannot take them for its items by mistake.
 
-    /// <summary>Read only, from messages written before <see cref="Items"/>: one ETag per path.</summary>
-    public IReadOnlyList<string>? ETags { get; init; }
+    /// <summary>Read only, from messages written before <see cref="Items"/>: the image paths (<c>paths</c>).</summary>
+    [JsonPropertyName("paths")]
+    public IReadOnlyList<string>? LegacyPaths { get; init; }
 
-    /// <summary>Read only, from messages written before <see cref="Items"/>: whether each path had a record.</summary>
-    public IReadOnlyList<bool>? Recorded { get; init; }
+    /// <summary>Read only, from messages written before <see cref="Items"/>: one ETag per path (<c>eTags</c>).</summary>
+    [JsonPropertyName("eTags")]
+    public IReadOnlyList<string>? LegacyETags { get; init; }
+
+    /// <summary>Read only, from messages written before <see cref="Items"/>: whether each path had a record (<c>recorded</c>).</summary>
+    [JsonPropertyName("recorded")]
+    public IReadOnlyList<bool>? LegacyRecorded { get; init; }
 
     /// <summary>
     /// The request with its images as <see cref="Items"/> whichever form it came in, the older parallel lists
     /// cleared; null when it has neither.
     /// </summary>
     public LabelRequest? WithItems() =>
-        Items is not null ? this with { Paths = null, ETags = null, Recorded = null }
-        : Paths is not null ? this with { Items = LabelItem.FromParallelLists(Paths, ETags, Recorded), Paths = null, ETags = null, Recorded = null }
+        Items is not null ? this with { LegacyPaths = null, LegacyETags = null, LegacyRecorded = null }
+        : LegacyPaths is not null
+            ? this with { Items = LabelItem.FromParallelLists(LegacyPaths, LegacyETags, LegacyRecorded), LegacyPaths = null, LegacyETags = null, LegacyRecorded = null }
         : null;
 
     public const string Subject = "label";

@@ -38,7 +38,7 @@ public sealed class LabelRequestShapeTests
 
         Assert.Null(error);
         Assert.Equal([new LabelItem("b/1.jpg", "\"e1\"", false), new LabelItem("b/2.jpg", null, true)], valid!.Items);
-        Assert.Null(valid.Request.Paths);
+        Assert.Null(valid.Request.LegacyPaths);
     }
 
     [Fact]
