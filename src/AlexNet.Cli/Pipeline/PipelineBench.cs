@@ -59,13 +59,7 @@ internal sealed class PipelineBench(
             RequestCounts before = requests.Snapshot();
             var clock = Stopwatch.StartNew();
             await orchestrations.StartLabelBatchAsync(new LabelBatchInput(batch, ChunkSize: chunkSize, PollSeconds: 1, ChunkTimeoutSeconds: 600), cancellationToken);
-            OrchestrationStatus status;
-            do
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(250), time, cancellationToken);
-                status = await orchestrations.GetStatusAsync(batch, cancellationToken);
-            }
-            while (status.State is OrchestrationState.Pending or OrchestrationState.Running);
+            OrchestrationStatus status = await orchestrations.WaitForEndAsync(batch, TimeSpan.FromMilliseconds(250), time, cancellationToken);
             clock.Stop();
             RequestCounts batchRequests = requests.Snapshot() - before;
             if (status.State != OrchestrationState.Completed)

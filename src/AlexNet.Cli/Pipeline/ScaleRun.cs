@@ -70,13 +70,7 @@ internal sealed class ScaleRun(
         var clock = Stopwatch.StartNew();
         await orchestrations.StartLabelBatchAsync(
             new LabelBatchInput(batch, ChunkSize: chunkSize, PollSeconds: pollSeconds, ChunkTimeoutSeconds: 4 * 3600), cancellationToken);
-        OrchestrationStatus status;
-        do
-        {
-            await Task.Delay(Poll, time, cancellationToken);
-            status = await orchestrations.GetStatusAsync(batch, cancellationToken);
-        }
-        while (status.State is OrchestrationState.Pending or OrchestrationState.Running);
+        OrchestrationStatus status = await orchestrations.WaitForEndAsync(batch, Poll, time, cancellationToken);
         clock.Stop();
         RequestCounts used = requests.Snapshot() - before;
         if (status.State != OrchestrationState.Completed)
