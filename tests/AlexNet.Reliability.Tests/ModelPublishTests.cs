@@ -3,7 +3,6 @@ using System.Formats.Tar;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using AlexNet.Model.Network;
 using AlexNet.Model.Packaging;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Models;
@@ -143,18 +142,7 @@ public sealed class ModelPublishTests(ITestOutputHelper output) : IDisposable
     /// <summary>A random-weight 10-class package at 64x64 input, saved as alexnet train saves one.</summary>
     private string SavePackage(string version, int seed)
     {
-        string[] classes = [.. Enumerable.Range(0, 10).Select(i => $"class-{i}")];
-        using var network = AlexNetFactory.Create(new AlexNetOptions { Classes = classes.Length, InputSize = 64, Seed = seed });
-        ModelPackage package = ModelPackage.Create(new ModelManifest
-        {
-            Version = version,
-            Classes = classes,
-            InputSize = 64,
-            BaseSize = 72,
-            Mean = [120f, 110f, 100f],
-            WeightsSha256 = "pending",
-            CreatedAt = DateTimeOffset.UnixEpoch,
-        }, network);
+        ModelPackage package = TestModels.Build(version, seed);
         string folder = Path.Combine(temp, $"{version}-{seed}");
         package.SaveDirectory(folder);
         return folder;

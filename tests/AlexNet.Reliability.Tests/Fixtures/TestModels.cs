@@ -8,13 +8,18 @@ namespace AlexNet.Reliability.Tests.Fixtures;
 /// <summary>A random-weight AlexNet package at 64x64 input (the smallest the network takes), built once per test run.</summary>
 internal static class TestModels
 {
-    private static readonly Lazy<ModelPackage> Package = new(() =>
+    private static readonly Lazy<ModelPackage> Package = new(() => Build("v1", seed: 3));
+
+    public static ModelPackage V1 => Package.Value;
+
+    /// <summary>A random-weight 10-class package at 64x64 input under <paramref name="version"/>.</summary>
+    public static ModelPackage Build(string version, int seed)
     {
         string[] classes = [.. Enumerable.Range(0, 10).Select(i => $"class-{i}")];
-        using var network = AlexNetFactory.Create(new AlexNetOptions { Classes = classes.Length, InputSize = 64, Seed = 3 });
+        using var network = AlexNetFactory.Create(new AlexNetOptions { Classes = classes.Length, InputSize = 64, Seed = seed });
         return ModelPackage.Create(new ModelManifest
         {
-            Version = "v1",
+            Version = version,
             Classes = classes,
             InputSize = 64,
             BaseSize = 72,
@@ -22,9 +27,7 @@ internal static class TestModels
             WeightsSha256 = "pending",
             CreatedAt = DateTimeOffset.UnixEpoch,
         }, network);
-    });
-
-    public static ModelPackage V1 => Package.Value;
+    }
 
     /// <summary>Publishes and promotes v1 through the registry, as the retrain orchestration does.</summary>
     public static async Task PromoteV1Async(IBlobStore store)
