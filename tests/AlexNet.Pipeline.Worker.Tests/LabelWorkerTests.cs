@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using AlexNet.Pipeline.Contracts;
@@ -54,6 +55,17 @@ public sealed class LabelWorkerTests
         List<ChunkDone> markers = await TestPipeline.MarkersAsync(store, batch);
         Assert.Equal(["c000", "c001", "c002"], markers.Select(m => m.Chunk).Order(StringComparer.Ordinal));
         Assert.All(markers, m => Assert.Equal((4, 4, 0, 0, "v1", "test-worker"), (m.Images, m.Labeled, m.Rejected, m.Failed, m.ModelVersion, m.Worker)));
+        // Each of them has its records file for the batch report: the chunk's records in its request's order, as stored.
+        var byPath = records.ToDictionary(r => r.Image.Path, r => JsonSerializer.Serialize(r, LabelJsonContext.Default.LabelRecord));
+        List<ChunkRecords> files = await TestPipeline.ChunkRecordsAsync(store, batch);
+        Assert.Equal(["c000", "c001", "c002"], files.Select(f => f.Chunk).Order(StringComparer.Ordinal));
+        foreach (ChunkRecords file in files)
+        {
+            LabelRequest chunk = chunks.Single(c => c.Chunk == file.Chunk);
+            Assert.Equal(chunk.Items!.Select(i => i.Path), file.Labels.Select(r => r.Image.Path));
+            Assert.All(file.Labels, r => Assert.Equal(byPath[r.Image.Path], JsonSerializer.Serialize(r, LabelJsonContext.Default.LabelRecord)));
+            Assert.Empty(file.Rejected);
+        }
         Assert.All(queues.Queue("label-requests").Log, entry => Assert.Equal(Settlement.Completed, entry.Settlement));
         Assert.Empty(await DeadLettersAsync(queues.GetQueue("label-requests")));
 

@@ -20,7 +20,7 @@ namespace AlexNet.Reliability.Tests;
 public sealed class RequestsPerImageTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task ALabelBatchReadsEachImageAndEachRecordOnceAndWritesEachRecordOnce()
+    public async Task ALabelBatchReadsEachImageOnceReadsNoRecordAndWritesEachRecordOnce()
     {
         const int Images = 40;
         const int ChunkSize = 16;
@@ -61,17 +61,18 @@ public sealed class RequestsPerImageTests(ITestOutputHelper output)
 
             // The bounds, from the design of a fresh batch with no faults and no resends:
             // - the worker reads each image once: ListAndChunk listed its ETag, so no look-up precedes the conditional read;
-            // - the batch report (BatchReport.WriteAsync) reads each record once; nothing else reads records;
-            // so blob reads outside runs/ are at most 2 per image. The rest of the reads are per chunk and per poll, in
-            // runs/: the chunk request (ListAndChunk's check, SendChunks, the worker: 3) and its done marker on each
-            // CheckChunks poll, which follows time, not images.
+            // - no record is read: the worker knows there is none (the listing said so), and the batch report reads the
+            //   chunks' record files (BatchReport.WriteFromChunksAsync), not the records;
+            // so blob reads outside runs/ are 1 per image. The rest of the reads are per chunk and per poll, in runs/:
+            // the chunk request (ListAndChunk's check, SendChunks, the worker: 3), its records file (the report: 1) and its
+            // done marker on each CheckChunks poll, which follows time, not images.
             Assert.Equal(Images, imageReads);
             Assert.Equal(1, account.Store.MostReadsOfOneIn(PipelineNames.IncomingContainer));
-            Assert.True(recordReads <= Images, $"{recordReads} reads of {Images} records: a record was read more than once");
-            Assert.True(imageReads + recordReads <= 2 * Images, $"{imageReads + recordReads} blob reads outside runs/ for {Images} images, over 2 per image");
-            // Writes: each record once, per chunk its request and its done marker, and the report's four files
-            // (labels.jsonl, review.jsonl, labels.csv, summary.json).
-            Assert.True(run.Write <= Images + 2 * Chunks + 4, $"{run.Write} writes, over {Images} records + 2 x {Chunks} chunks + 4 report files");
+            Assert.Equal(0, recordReads);
+            Assert.Equal(Chunks, Enumerable.Range(0, Chunks).Sum(i => account.Store.ReadsOf(PipelineNames.RunsContainer, PipelineNames.ChunkRecordsBlob(batch, PipelineNames.ChunkId(i)))));
+            // Writes: each record once, per chunk its request, its records file and its done marker, and the report's
+            // four files (labels.jsonl, review.jsonl, labels.csv, summary.json).
+            Assert.True(run.Write <= Images + 3 * Chunks + 4, $"{run.Write} writes, over {Images} records + 3 x {Chunks} chunks + 4 report files");
             // No look-up per image: the listing carried every ETag. A delete per chunk: a stale done marker of an earlier plan.
             Assert.True(run.Head <= Chunks, $"{run.Head} look-ups for {Chunks} chunks");
             Assert.Equal(Chunks, (int)run.Delete);

@@ -38,6 +38,9 @@ public sealed class IsolatedBlobStore(IBlobStore inner, string suffix) : IBlobSt
     public Task<string> UploadAsync(string container, string name, BinaryData content, string? contentType = null, string? ifMatchETag = null, CancellationToken cancellationToken = default) =>
         inner.UploadAsync(Map(container), name, content, contentType, ifMatchETag, cancellationToken);
 
+    public Task UploadStreamingAsync(string container, string name, Func<Stream, CancellationToken, Task> write, string? contentType = null, CancellationToken cancellationToken = default) =>
+        inner.UploadStreamingAsync(Map(container), name, write, contentType, cancellationToken);
+
     public Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken = default) =>
         inner.DeleteAsync(Map(container), name, cancellationToken);
 

@@ -18,7 +18,15 @@ public enum LabelOutcome
     Failed,
 }
 
-public sealed record ItemResult(ImageRef Image, LabelOutcome Outcome, string? Detail = null);
+/// <summary>What became of one image; the record that stands for it when there is one.</summary>
+public sealed record ItemResult(ImageRef Image, LabelOutcome Outcome, string? Detail = null)
+{
+    /// <summary>The label record that stands for the image: the one written (<see cref="LabelOutcome.Labeled"/>) or found (<see cref="LabelOutcome.AlreadyLabeled"/>).</summary>
+    public LabelRecord? Label { get; init; }
+
+    /// <summary>The rejected record that stands for the image (<see cref="LabelOutcome.Rejected"/>): the one written, or the one of this very upload found there.</summary>
+    public RejectedRecord? Rejection { get; init; }
+}
 
 public sealed record LabelProgress(int Seen, int Labeled, int AlreadyLabeled, int Rejected, int Failed, TimeSpan Elapsed);
 
@@ -220,14 +228,14 @@ public sealed partial class LabelingEngine(
             string modelVersion = classifier.Manifest.Version;
             var existing = image.NoRecordListed ? null : await ReadRecordAsync(batch, image.RecordKey, token).ConfigureAwait(false);
             if (existing is { Record: var seen } && seen.Image.ETag == image.ETag && seen.Model.Version == modelVersion)
-                return new ItemResult(image, LabelOutcome.AlreadyLabeled);
+                return new ItemResult(image, LabelOutcome.AlreadyLabeled) { Label = seen };
 
             // Rejected before in this very version: the verdict stands, and the blob is not downloaded again.
             if (!image.NoRecordListed && existing is null && image.ETag.Length > 0
                 && await RejectedRecords.ReadAsync(output, LabelPaths.Record(batch, image.RecordKey), token).ConfigureAwait(false) is { } rejected
                 && rejected.Image.ETag == image.ETag)
             {
-                return new ItemResult(image, LabelOutcome.Rejected, rejected.Reason);
+                return new ItemResult(image, LabelOutcome.Rejected, rejected.Reason) { Rejection = rejected };
             }
 
             BlobReader? reader;
@@ -242,8 +250,8 @@ public sealed partial class LabelingEngine(
             catch (UnreadableImageException unreadable)
             {
                 // There, but not an image file to read (a link out of the folder, a FIFO, a folder that cannot be read).
-                await WriteRejectedAsync(batch, image.RecordKey, new ImageIdentity(image.Container, image.Path, image.ETag, string.Empty, image.Size), unreadable.Code, unreadable.Reason, token).ConfigureAwait(false);
-                return new ItemResult(image, LabelOutcome.Rejected, $"{unreadable.Code}: {unreadable.Reason}");
+                RejectedRecord unreadableRecord = await WriteRejectedAsync(batch, image.RecordKey, new ImageIdentity(image.Container, image.Path, image.ETag, string.Empty, image.Size), unreadable.Code, unreadable.Reason, token).ConfigureAwait(false);
+                return new ItemResult(image, LabelOutcome.Rejected, $"{unreadable.Code}: {unreadable.Reason}") { Rejection = unreadableRecord };
             }
             if (reader is null)
                 return new ItemResult(image, LabelOutcome.Vanished, "the image was deleted before it was read");
@@ -256,8 +264,8 @@ public sealed partial class LabelingEngine(
                 if (current.Size > decoder.Limits.MaxBytes)
                 {
                     var tooLarge = new ImageRejection(RejectionCode.TooManyBytes, $"The file is {current.Size} bytes, over the {decoder.Limits.MaxBytes}-byte limit.");
-                    await WriteRejectedAsync(batch, current.RecordKey, new ImageIdentity(current.Container, current.Path, current.ETag, string.Empty, current.Size), tooLarge, token).ConfigureAwait(false);
-                    return new ItemResult(current, LabelOutcome.Rejected, tooLarge.ToString());
+                    RejectedRecord tooLargeRecord = await WriteRejectedAsync(batch, current.RecordKey, new ImageIdentity(current.Container, current.Path, current.ETag, string.Empty, current.Size), tooLarge, token).ConfigureAwait(false);
+                    return new ItemResult(current, LabelOutcome.Rejected, tooLarge.ToString()) { Rejection = tooLargeRecord };
                 }
 
                 reservation = await budget.ReserveAsync(current.Size, token).ConfigureAwait(false);
@@ -268,9 +276,10 @@ public sealed partial class LabelingEngine(
             if (existing is { Record: var previous, ETag: var recordETag } && previous.Covers(identity.Sha256, modelVersion))
             {
                 // The same bytes uploaded again get a new ETag: note it, so the ingest sweep sees the upload as labeled.
-                if (previous.Image.ETag != identity.ETag)
-                    await RefreshIdentityAsync(batch, current.RecordKey, previous with { Image = identity }, recordETag, token).ConfigureAwait(false);
-                return new ItemResult(current, LabelOutcome.AlreadyLabeled);
+                LabelRecord standing = previous.Image.ETag == identity.ETag ? previous : previous with { Image = identity };
+                if (!ReferenceEquals(standing, previous))
+                    await RefreshIdentityAsync(batch, current.RecordKey, standing, recordETag, token).ConfigureAwait(false);
+                return new ItemResult(current, LabelOutcome.AlreadyLabeled) { Label = standing };
             }
 
             await next.WriteAsync(new Fetched(current, identity, content, existing?.ETag, reservation), token).ConfigureAwait(false);
@@ -304,8 +313,8 @@ public sealed partial class LabelingEngine(
                 result = decoder.Decode(item.Content.ToMemory().Span, classifier.Manifest.BaseSize);
             if (result.Rejection is { } rejection)
             {
-                await WriteRejectedAsync(batch, item.Image.RecordKey, item.Identity, rejection, token).ConfigureAwait(false);
-                return new ItemResult(item.Image, LabelOutcome.Rejected, rejection.ToString());
+                RejectedRecord record = await WriteRejectedAsync(batch, item.Image.RecordKey, item.Identity, rejection, token).ConfigureAwait(false);
+                return new ItemResult(item.Image, LabelOutcome.Rejected, rejection.ToString()) { Rejection = record };
             }
 
             await next.WriteAsync(new Decoded(item.Image, item.Identity, result.Image!, item.ExistingRecordETag), token).ConfigureAwait(false);
@@ -340,7 +349,7 @@ public sealed partial class LabelingEngine(
                 // Someone else wrote this record meanwhile (a racing run or a redelivered message).
                 var now = await ReadRecordAsync(batch, image.RecordKey, token).ConfigureAwait(false);
                 if (now is { Record: var other } && other.Covers(record.Image.Sha256, manifest.Version))
-                    return new ItemResult(image, LabelOutcome.AlreadyLabeled);
+                    return new ItemResult(image, LabelOutcome.AlreadyLabeled) { Label = other };
                 if (!await TryWriteAsync(name, content, now?.ETag, token).ConfigureAwait(false))
                     return new ItemResult(image, LabelOutcome.Failed, "the label record kept changing under concurrent writers");
             }
@@ -355,7 +364,7 @@ public sealed partial class LabelingEngine(
                 };
                 await blobs.Store.SetTagsAsync(image.Container, image.Path, tags, token).ConfigureAwait(false);
             }
-            return new ItemResult(image, LabelOutcome.Labeled, record.Top5[0].Label);
+            return new ItemResult(image, LabelOutcome.Labeled, record.Top5[0].Label) { Label = record };
         }
         catch (Exception error) when (error is not OperationCanceledException)
         {
@@ -380,13 +389,15 @@ public sealed partial class LabelingEngine(
         }
     }
 
-    private Task WriteRejectedAsync(string batch, string recordPath, ImageIdentity identity, ImageRejection rejection, CancellationToken token) =>
+    private Task<RejectedRecord> WriteRejectedAsync(string batch, string recordPath, ImageIdentity identity, ImageRejection rejection, CancellationToken token) =>
         WriteRejectedAsync(batch, recordPath, identity, rejection.Code.ToString(), rejection.Reason, token);
 
-    private async Task WriteRejectedAsync(string batch, string recordPath, ImageIdentity identity, string code, string reason, CancellationToken token)
+    /// <summary>Writes the rejected record; returns the one that stands (an earlier record of this very upload stays).</summary>
+    private async Task<RejectedRecord> WriteRejectedAsync(string batch, string recordPath, ImageIdentity identity, string code, string reason, CancellationToken token)
     {
         var record = new RejectedRecord(batch, identity, code, reason, time.GetUtcNow());
-        await RejectedRecords.WriteAsync(output, LabelPaths.Record(batch, recordPath), record, token).ConfigureAwait(false);
+        var (outcome, previous) = await RejectedRecords.WriteAsync(output, LabelPaths.Record(batch, recordPath), record, token).ConfigureAwait(false);
+        return outcome == RejectedWriteOutcome.AlreadyCurrent && previous is not null ? previous : record;
     }
 
     private async Task RefreshIdentityAsync(string batch, string recordPath, LabelRecord record, string recordETag, CancellationToken token)

@@ -26,7 +26,8 @@ public sealed record LabelRoundResult(int Completed, int Abandoned, int DeadLett
 /// dead-lettered at once; the rest are grouped by batch (and crop mode) and each group's images labeled in one
 /// <see cref="LabelingEngine"/> run while every message's lock is renewed. A message is completed only once each of
 /// its images has a durable outcome (a label or rejected record, or the image is gone) and, for an orchestration
-/// chunk, its <c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.done.json</c> marker is written; otherwise it is abandoned
+/// chunk, its records file (<see cref="ChunkRecords"/>) and then its <c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.done.json</c>
+/// marker are written; otherwise it is abandoned
 /// and comes back, and the queue dead-letters it after its maximum delivery count.
 /// </summary>
 public sealed partial class LabelQueueProcessor
@@ -381,9 +382,9 @@ public sealed partial class LabelQueueProcessor
         var record = new RejectedRecord(batch, new ImageIdentity(image.Container, image.Path, image.ETag, "", 0), RejectedRecords.InvalidLocationCode, reason, time.GetUtcNow());
         try
         {
-            await RejectedRecords.WriteAsync(store, LabelPaths.Record(batch, image.RecordKey), record, cancellationToken).ConfigureAwait(false);
+            var (written, previous) = await RejectedRecords.WriteAsync(store, LabelPaths.Record(batch, image.RecordKey), record, cancellationToken).ConfigureAwait(false);
             LogNameRejected(logger, batch, image.Path, problem);
-            return new ItemResult(image, LabelOutcome.Rejected, reason);
+            return new ItemResult(image, LabelOutcome.Rejected, reason) { Rejection = written == RejectedWriteOutcome.AlreadyCurrent && previous is not null ? previous : record };
         }
         catch (Exception error) when (error is not OperationCanceledException)
         {
@@ -413,6 +414,12 @@ public sealed partial class LabelQueueProcessor
                 modelVersion, options.WorkerName, time.GetUtcNow(), counts.Vanished);
             try
             {
+                // The records first, so that a done marker always has its chunk's records file for the batch report.
+                ChunkRecords records = await RecordsAsync(request.Batch, request.Chunk, paths, outcomes).ConfigureAwait(false);
+                await store.UploadAsync(
+                    PipelineNames.RunsContainer, PipelineNames.ChunkRecordsBlob(request.Batch, request.Chunk),
+                    BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(records, LabelJsonContext.Default.ChunkRecords)), "application/json",
+                    cancellationToken: CancellationToken.None).ConfigureAwait(false);
                 // Create-if-absent: a redelivered chunk keeps the marker of the run that finished it first.
                 await store.CreateIfAbsentAsync(
                     PipelineNames.RunsContainer, PipelineNames.ChunkDoneBlob(request.Batch, request.Chunk),
@@ -427,6 +434,39 @@ public sealed partial class LabelQueueProcessor
             }
         }
         await CompleteAsync(renewer, message, tally).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The records that stand for a chunk's images, in its request's order: from the outcomes, which carry them; read
+    /// from storage only for an outcome that does not (none this engine gives).
+    /// </summary>
+    private async Task<ChunkRecords> RecordsAsync(
+        string batch, string chunk, List<(string Container, string Path)> paths, ConcurrentDictionary<(string Container, string Path), ItemResult> outcomes)
+    {
+        var labels = new List<LabelRecord>();
+        var rejected = new List<RejectedRecord>();
+        foreach (var path in paths)
+        {
+            ItemResult result = outcomes[path];
+            switch (result.Outcome)
+            {
+                case LabelOutcome.Labeled or LabelOutcome.AlreadyLabeled:
+                    labels.Add(result.Label ?? await ReadAsync(LabelPaths.LabelsContainer, batch, result.Image, LabelJsonContext.Default.LabelRecord).ConfigureAwait(false));
+                    break;
+                case LabelOutcome.Rejected:
+                    rejected.Add(result.Rejection ?? await ReadAsync(LabelPaths.RejectedContainer, batch, result.Image, LabelJsonContext.Default.RejectedRecord).ConfigureAwait(false));
+                    break;
+            }
+        }
+        return new ChunkRecords(batch, chunk, labels, rejected);
+    }
+
+    private async Task<T> ReadAsync<T>(string container, string batch, ImageRef image, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    {
+        string name = LabelPaths.Record(batch, image.RecordKey);
+        BlobDownload download = await store.DownloadAsync(container, name, CancellationToken.None).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"{container}/{name} is missing although the image's outcome says it was written");
+        return JsonSerializer.Deserialize(download.Content.ToMemory().Span, type) ?? throw new InvalidOperationException($"{container}/{name} is empty");
     }
 
     private static (int Labeled, int AlreadyLabeled, int Rejected, int Vanished, int Failed) Count(
@@ -549,7 +589,7 @@ public sealed partial class LabelQueueProcessor
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: batch {Batch} not started, abandoning its {Messages} message(s) for redelivery")]
     private static partial void LogNotStarted(ILogger logger, string batch, int messages);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Chunk marker of batch {Batch}, chunk {Chunk} could not be written; abandoning the message")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Chunk records or marker of batch {Batch}, chunk {Chunk} could not be written; abandoning the message")]
     private static partial void LogMarkerFailed(ILogger logger, Exception error, string batch, string chunk);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} (batch {Batch}, chunk {Chunk}) abandoned: its chunk request blob could not be read")]

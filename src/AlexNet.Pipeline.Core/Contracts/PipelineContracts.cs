@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -24,11 +25,17 @@ public static class PipelineNames
     /// <summary><c>models/current.json</c>: the promoted model version.</summary>
     public const string CurrentModelBlob = "current.json";
 
+    /// <summary>The id of a batch's chunk <paramref name="index"/> (in the listing's name order): <c>c00000</c>, <c>c00001</c>, ...</summary>
+    public static string ChunkId(int index) => "c" + index.ToString("D5", CultureInfo.InvariantCulture);
+
     /// <summary>Chunk request written by the orchestration: <c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.request.json</c>.</summary>
     public static string ChunkRequestBlob(string batch, string chunk) => $"{batch}/chunks/{chunk}.request.json";
 
     /// <summary>Chunk completion written by the worker: <c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.done.json</c>.</summary>
     public static string ChunkDoneBlob(string batch, string chunk) => $"{batch}/chunks/{chunk}.done.json";
+
+    /// <summary>The records of a chunk's images, written by the worker before the done marker: <c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.records.json</c>.</summary>
+    public static string ChunkRecordsBlob(string batch, string chunk) => $"{batch}/chunks/{chunk}.records.json";
 
     public static string ChunkPrefix(string batch) => $"{batch}/chunks/";
 

@@ -80,8 +80,18 @@ public sealed record LabelRunStatistics(
     double ForwardSeconds,
     int Vanished = 0);
 
+/// <summary>
+/// The records that stand for one orchestration chunk's images, in the chunk request's order (the listing's name
+/// order): <c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.records.json</c>, written by the worker before the chunk's done
+/// marker. The batch report is built from these, one read per chunk instead of one per record. An image that vanished
+/// has neither record.
+/// </summary>
+/// <remarks>Persisted (a blob read by orchestrations in flight): fields are added as optional, never renamed.</remarks>
+public sealed record ChunkRecords(string Batch, string Chunk, IReadOnlyList<LabelRecord> Labels, IReadOnlyList<RejectedRecord> Rejected);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(LabelRecord))]
+[JsonSerializable(typeof(ChunkRecords))]
 [JsonSerializable(typeof(RejectedRecord))]
 [JsonSerializable(typeof(BatchSummary))]
 [JsonSerializable(typeof(LabelRunStatistics))]

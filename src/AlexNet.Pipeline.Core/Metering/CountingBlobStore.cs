@@ -98,6 +98,14 @@ public sealed class CountingBlobStore(IBlobStore inner, RequestCounter counter, 
         return etag;
     }
 
+    /// <summary>Counted as one write; Azure makes it one request per 4 MiB block and one to commit them.</summary>
+    public async Task UploadStreamingAsync(string container, string name, Func<Stream, CancellationToken, Task> write, string? contentType = null, CancellationToken cancellationToken = default)
+    {
+        counter.Add(RequestKind.Write);
+        await inner.UploadStreamingAsync(container, name, write, contentType, cancellationToken).ConfigureAwait(false);
+        writes?.AddOrUpdate((container, name), 1, static (_, n) => n + 1);
+    }
+
     public Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken = default)
     {
         counter.Add(RequestKind.Delete);

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using Microsoft.Extensions.Logging;
 
 namespace AlexNet.Pipeline.Storage;
@@ -202,6 +203,25 @@ public sealed partial class AzureBlobStore(BlobServiceClient client, ILogger<Azu
             throw new BlobConflictException(container, name, ifMatchETag, ex);
         }
     }
+
+    /// <summary>
+    /// Stages blocks as the stream fills (4 MiB each) and commits them once <paramref name="write"/> has returned; after a
+    /// failure the earlier blob stays, and the staged blocks, never committed, are dropped by the service.
+    /// </summary>
+    public async Task UploadStreamingAsync(string container, string name, Func<Stream, CancellationToken, Task> write, string? contentType = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        var headers = contentType is null ? null : new BlobHttpHeaders { ContentType = contentType };
+        await WithContainerAsync(container, async () =>
+        {
+            using var stream = new BlockStagingStream(client.GetBlobContainerClient(container).GetBlockBlobClient(name), StreamingBlockSize);
+            await write(stream, cancellationToken).ConfigureAwait(false);
+            await stream.CommitAsync(headers, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private const int StreamingBlockSize = 4 * 1024 * 1024;
 
     public async Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken = default)
     {

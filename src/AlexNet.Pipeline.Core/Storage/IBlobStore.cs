@@ -73,6 +73,20 @@ public interface IBlobStore
     /// </summary>
     Task<string> UploadAsync(string container, string name, BinaryData content, string? contentType = null, string? ifMatchETag = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Writes the blob from what <paramref name="write"/> writes to the stream it is given, replacing any existing one.
+    /// The stores write as the stream fills (Azure: blocks staged as they fill and committed at the end; the local folder
+    /// store: a file moved into place), so a blob larger than memory can be written; this default buffers it in memory.
+    /// <paramref name="write"/> may be called again from the start when the first try failed.
+    /// </summary>
+    async Task UploadStreamingAsync(string container, string name, Func<Stream, CancellationToken, Task> write, string? contentType = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        using var buffer = new MemoryStream();
+        await write(buffer, cancellationToken).ConfigureAwait(false);
+        await UploadAsync(container, name, new BinaryData(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), contentType, null, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Deletes the blob; false when there was none.</summary>
     Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken = default);
 

@@ -202,8 +202,34 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
         string? ifMatchETag = null,
         CancellationToken cancellationToken = default)
     {
-        var target = BlobPath(container, name);
         var temp = await WriteTempFileAsync(content, cancellationToken).ConfigureAwait(false);
+        return await MoveIntoPlaceAsync(temp, container, name, ifMatchETag, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes a temporary file from <paramref name="write"/>, then moves it into place as <see cref="UploadAsync"/> does.</summary>
+    public async Task UploadStreamingAsync(string container, string name, Func<Stream, CancellationToken, Task> write, string? contentType = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        Directory.CreateDirectory(tempFolder);
+        var temp = Path.Combine(tempFolder, Guid.NewGuid().ToString("N"));
+        try
+        {
+            var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 64 * 1024, FileOptions.Asynchronous);
+            await using (stream.ConfigureAwait(false))
+                await write(stream, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+        await MoveIntoPlaceAsync(temp, container, name, ifMatchETag: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Moves a written temporary file into place as the blob's new version (deleting the temporary file either way).</summary>
+    private async Task<string> MoveIntoPlaceAsync(string temp, string container, string name, string? ifMatchETag, CancellationToken cancellationToken)
+    {
+        var target = BlobPath(container, name);
         try
         {
             var writeLock = LockFor(container, name);

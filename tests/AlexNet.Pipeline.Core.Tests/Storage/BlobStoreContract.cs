@@ -125,6 +125,44 @@ public abstract class BlobStoreContract : IAsyncLifetime
     }
 
     [ContractFact]
+    public async Task AStreamedUploadLargerThanABlockArrivesWholeAndReplacesTheBlob()
+    {
+        await Store.UploadAsync(Container, "report/labels.jsonl", BinaryData.FromString("old"));
+        // 9 MiB written in 64 KiB pieces: more than two of the Azure store's 4 MiB blocks, the last one partial.
+        var piece = new byte[64 * 1024];
+        int pieces = 9 * 16;
+        var expected = new MemoryStream();
+        await Store.UploadStreamingAsync(Container, "report/labels.jsonl", async (stream, token) =>
+        {
+            expected.SetLength(0);
+            for (int i = 0; i < pieces; i++)
+            {
+                Array.Fill(piece, (byte)('a' + i % 26));
+                await stream.WriteAsync(piece, token);
+                expected.Write(piece);
+            }
+        }, "application/x-ndjson");
+
+        var download = await Store.DownloadAsync(Container, "report/labels.jsonl");
+        Assert.Equal(pieces * piece.Length, download!.Entry.Size);
+        Assert.True(expected.ToArray().AsSpan().SequenceEqual(download.Content.ToMemory().Span), "the streamed blob differs from what was written");
+    }
+
+    [ContractFact]
+    public async Task AStreamedUploadThatFailsLeavesTheEarlierBlob()
+    {
+        await Store.UploadAsync(Container, "report/summary.json", BinaryData.FromString("earlier"));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Store.UploadStreamingAsync(Container, "report/summary.json", async (stream, token) =>
+        {
+            await stream.WriteAsync(new byte[1000], token);
+            throw new InvalidOperationException("the writer failed");
+        }));
+
+        Assert.Equal("earlier", (await Store.DownloadAsync(Container, "report/summary.json"))!.Content.ToString());
+    }
+
+    [ContractFact]
     public async Task ListByPrefixReturnsExactlyTheNestedBlobsUnderIt()
     {
         string[] names = ["a/1.jpg", "a/deep/er/2.jpg", "a.txt", "ab/3.jpg", "b/4.jpg"];

@@ -45,7 +45,11 @@ public static class TestPipeline
         await ReadAllAsync(store, LabelPaths.RejectedContainer, batch + "/", LabelJsonContext.Default.RejectedRecord);
 
     public static async Task<List<ChunkDone>> MarkersAsync(IBlobStore store, string batch) =>
-        await ReadAllAsync(store, PipelineNames.RunsContainer, PipelineNames.ChunkPrefix(batch), ContractsJsonContext.Default.ChunkDone);
+        await ReadAllAsync(store, PipelineNames.RunsContainer, PipelineNames.ChunkPrefix(batch), ContractsJsonContext.Default.ChunkDone, ".done.json");
+
+    /// <summary>The record files the worker wrote for a batch's chunks (<c>runs/&lt;batch&gt;/chunks/&lt;chunk&gt;.records.json</c>).</summary>
+    public static async Task<List<ChunkRecords>> ChunkRecordsAsync(IBlobStore store, string batch) =>
+        await ReadAllAsync(store, PipelineNames.RunsContainer, PipelineNames.ChunkPrefix(batch), LabelJsonContext.Default.ChunkRecords, ".records.json");
 
     /// <summary>Polls <paramref name="condition"/> until it holds, failing with <paramref name="what"/> after <paramref name="timeout"/>.</summary>
     public static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
@@ -59,11 +63,13 @@ public static class TestPipeline
         }
     }
 
-    private static async Task<List<T>> ReadAllAsync<T>(IBlobStore store, string container, string prefix, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    private static async Task<List<T>> ReadAllAsync<T>(IBlobStore store, string container, string prefix, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string suffix = "")
     {
         var items = new List<T>();
         await foreach (BlobEntry entry in store.ListAsync(container, prefix))
         {
+            if (!entry.Name.EndsWith(suffix, StringComparison.Ordinal))
+                continue;
             BlobDownload? download = await store.DownloadAsync(container, entry.Name);
             if (download is not null)
                 items.Add(JsonSerializer.Deserialize(download.Content.ToMemory().Span, type)!);

@@ -12,7 +12,7 @@ namespace AlexNet.Pipeline.Orchestrations;
 /// </summary>
 public sealed record ChunkPlan(int Images, int ChunkSize, int Chunks)
 {
-    public static string ChunkId(int index) => "c" + index.ToString("D5", CultureInfo.InvariantCulture);
+    public static string ChunkId(int index) => PipelineNames.ChunkId(index);
 
     /// <summary>The index of a chunk id made by <see cref="ChunkId"/>, or -1 for any other name.</summary>
     public static int ChunkIndex(string chunkId) =>
@@ -66,6 +66,7 @@ public sealed record ChunkGroupState(IReadOnlyList<int> Missing, ChunkTotals Tot
 
 public sealed record ChunkGroupResult(int First, int Count, ChunkTotals Totals, int Resends);
 
-public sealed record WriteBatchReportInput(string Batch, double MinConfidence, ChunkTotals Totals, double Seconds);
+/// <param name="Chunks">The plan's chunk count: the report is built from their record files. Null in inputs written before them: from every record.</param>
+public sealed record WriteBatchReportInput(string Batch, double MinConfidence, ChunkTotals Totals, double Seconds, int? Chunks = null);
 
 public sealed record BatchReportResult(int Images, int Labeled, int Rejected, int NeedsReview, string SummaryBlob);

@@ -43,7 +43,7 @@ public sealed class LabelBatchOrchestration : TaskOrchestrator<LabelBatchInput, 
         double labelSeconds = (context.CurrentUtcDateTime - fanOutStarted).TotalSeconds;
         context.SetCustomStatus(Progress("reporting", plan, new DoneChunkCount(plan.Chunks, plan.Images), context.CurrentUtcDateTime - fanOutStarted));
         BatchReportResult report = await context.CallActivityAsync<BatchReportResult>(OrchestrationNames.WriteBatchReport,
-            new WriteBatchReportInput(input.Batch, input.MinConfidence, totals, labelSeconds), retry);
+            new WriteBatchReportInput(input.Batch, input.MinConfidence, totals, labelSeconds, plan.Chunks), retry);
 
         double seconds = (context.CurrentUtcDateTime - started).TotalSeconds;
         context.SetCustomStatus(Progress("done", plan, new DoneChunkCount(plan.Chunks, plan.Images), context.CurrentUtcDateTime - fanOutStarted));

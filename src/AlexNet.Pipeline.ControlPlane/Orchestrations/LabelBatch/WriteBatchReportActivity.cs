@@ -5,7 +5,8 @@ namespace AlexNet.Pipeline.Orchestrations;
 
 /// <summary>
 /// Writes the batch files (<c>labels.jsonl</c>, <c>labels.csv</c>, <c>review.jsonl</c>, <c>summary.json</c>) from the
-/// label and rejected records in storage, and returns only their counts.
+/// chunks' record files (one read per chunk), or from every label and rejected record in storage when a chunk has none,
+/// and returns only their counts.
 /// </summary>
 [DurableTask(OrchestrationNames.WriteBatchReport)]
 public sealed class WriteBatchReportActivity(BatchReport report) : TaskActivity<WriteBatchReportInput, BatchReportResult>
@@ -18,7 +19,8 @@ public sealed class WriteBatchReportActivity(BatchReport report) : TaskActivity<
         var run = new LabelRunStatistics(
             totals.Images, totals.Labeled, totals.AlreadyLabeled, totals.Rejected, totals.Failed, input.Seconds,
             input.Seconds > 0 ? totals.Images / input.Seconds : 0, 0, totals.Vanished);
-        BatchSummary summary = await report.WriteAsync(input.Batch, input.MinConfidence, run).ConfigureAwait(false);
+        BatchSummary summary = (input.Chunks is int chunks ? await report.WriteFromChunksAsync(input.Batch, chunks, input.MinConfidence, run).ConfigureAwait(false) : null)
+            ?? await report.WriteAsync(input.Batch, input.MinConfidence, run).ConfigureAwait(false);
         return new BatchReportResult(summary.Images, summary.Labeled, summary.Rejected, summary.NeedsReview,
             $"{LabelPaths.LabelsContainer}/{LabelPaths.BatchFile(input.Batch, LabelPaths.Summary)}");
     }
