@@ -7,7 +7,8 @@
 #   scripts/scale.sh 20000 2000      smaller runs
 # Environment: SCALE_PORT (first of three Azurite ports, default 11300; API on SCALE_API_PORT, default 7601),
 # SCALE_CHUNK (images per chunk, default 1024), SCALE_POLL (seconds between done-chunk polls, default 5),
-# SCALE_IN_MEMORY=1 (Azurite without disk persistence), SCALE_OUT (folder for the JSON and logs), SKIP_BUILD=1.
+# SCALE_IN_MEMORY=1 (Azurite without disk persistence), SCALE_OUT (folder for the JSON and logs), SKIP_BUILD=1, ALEXNET (the
+# alexnet binary to run, e.g. a copy of the build folder, so that building meanwhile cannot change it under the run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +25,7 @@ mkdir -p "$out"
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
     dotnet build src/AlexNet.Cli/AlexNet.Cli.csproj -c Release -v quiet -nologo 2>&1 | grep -Ev 'NU1603|Warning\(s\)|Error\(s\)|Time Elapsed|Build succeeded|^\s*$' || true
 fi
-alexnet=src/AlexNet.Cli/bin/Release/net10.0/alexnet
+alexnet="${ALEXNET:-src/AlexNet.Cli/bin/Release/net10.0/alexnet}"
 [[ -x "$alexnet" ]] || { echo "scale: $alexnet is missing; build src/AlexNet.Cli in Release" >&2; exit 1; }
 [[ -x node_modules/.bin/azurite ]] || { echo "scale: node_modules/.bin/azurite is missing; run npm ci" >&2; exit 1; }
 

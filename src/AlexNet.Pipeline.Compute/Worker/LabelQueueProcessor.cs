@@ -37,7 +37,7 @@ public sealed partial class LabelQueueProcessor
     private readonly ImageDecoder decoder;
     private readonly WorkerOptions options;
     private readonly WorkerTelemetry telemetry;
-    private readonly QueueHealth health;
+    private readonly WorkerQueue queue;
     private readonly TimeProvider time;
     private readonly ILoggerFactory loggers;
     private readonly ILogger logger;
@@ -60,21 +60,21 @@ public sealed partial class LabelQueueProcessor
         ArgumentNullException.ThrowIfNull(loggers);
         this.options = options.Value;
         ArgumentNullException.ThrowIfNull(messaging);
-        Queue = queues.GetQueue(messaging.Value.LabelQueue);
         this.store = store;
         this.models = models;
         this.decoder = decoder;
         this.telemetry = telemetry;
-        this.health = health;
         this.time = time;
         this.loggers = loggers;
         logger = loggers.CreateLogger<LabelQueueProcessor>();
+        queue = new WorkerQueue(queues.GetQueue(messaging.Value.LabelQueue), health, telemetry, time, logger);
     }
 
     /// <summary>How long a receive that tops up a round waits: the messages taken so far are not kept waiting.</summary>
     public static readonly TimeSpan TopUpWait = TimeSpan.FromMilliseconds(100);
 
-    public IWorkQueue Queue { get; }
+    /// <summary>The label queue (<c>Messaging:LabelQueue</c>), with the receive and settle steps the train loop shares.</summary>
+    public WorkerQueue Queue => queue;
 
     public ModelHolder Models => models;
 
@@ -86,34 +86,26 @@ public sealed partial class LabelQueueProcessor
     /// </summary>
     public async Task<IReadOnlyList<ReceivedMessage>> ReceiveAsync(CancellationToken cancellationToken = default)
     {
-        try
+        IReadOnlyList<ReceivedMessage> page = await queue.ReceiveAsync(options.MaxMessagesPerReceive, options.ReceiveWait, cancellationToken).ConfigureAwait(false);
+        var messages = new List<ReceivedMessage>(page);
+        int images = 0;
+        // Only a full page can be topped up, so only then are its bodies read here (ProcessAsync reads them anyway).
+        while (page.Count == options.MaxMessagesPerReceive && (images += page.Sum(ImageCount)) < options.BatchSize && messages.Count < options.BatchSize)
         {
-            IReadOnlyList<ReceivedMessage> page = await Queue.ReceiveAsync(options.MaxMessagesPerReceive, options.ReceiveWait, cancellationToken).ConfigureAwait(false);
-            health.Succeeded(Queue.Name);
-            var messages = new List<ReceivedMessage>(page);
-            int images = 0;
-            // Only a full page can be topped up, so only then are its bodies read here (ProcessAsync reads them anyway).
-            while (page.Count == options.MaxMessagesPerReceive && (images += page.Sum(ImageCount)) < options.BatchSize && messages.Count < options.BatchSize)
+            try
             {
-                try
-                {
-                    page = await Queue.ReceiveAsync(options.MaxMessagesPerReceive, TopUpWait, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception error)
-                {
-                    // The messages in hand go ahead (or, when stopping, are abandoned by the round): none waits for a lock to lapse.
-                    LogTopUpStopped(logger, error, Queue.Name, messages.Count);
-                    break;
-                }
-                messages.AddRange(page);
+                // Straight from the queue: a top-up that fails says nothing of the queue's health that the first receive did not.
+                page = await queue.Queue.ReceiveAsync(options.MaxMessagesPerReceive, TopUpWait, cancellationToken).ConfigureAwait(false);
             }
-            return messages;
+            catch (Exception error)
+            {
+                // The messages in hand go ahead (or, when stopping, are abandoned by the round): none waits for a lock to lapse.
+                LogTopUpStopped(logger, error, Queue.Name, messages.Count);
+                break;
+            }
+            messages.AddRange(page);
         }
-        catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            health.Failed(Queue.Name, error);
-            throw;
-        }
+        return messages;
     }
 
     /// <summary>
@@ -141,7 +133,7 @@ public sealed partial class LabelQueueProcessor
                 await DeadLetterAsync(message, $"invalid label request: {error}", tally).ConfigureAwait(false);
         }
 
-        await using var renewer = new MessageLockRenewer(Queue, read.Select(v => v.Message), options.LockRenewInterval, time, logger);
+        await using var renewer = new MessageLockRenewer(queue.Queue, read.Select(v => v.Message), options.LockRenewInterval, time, logger);
         var valid = await WithItemsAsync(read, renewer, tally).ConfigureAwait(false);
         var groups = valid.GroupBy(v => (v.Request.Request.Batch, v.Request.CropMode)).ToList();
         foreach (var group in groups)
@@ -489,55 +481,19 @@ public sealed partial class LabelQueueProcessor
 
     private async Task CompleteAsync(MessageLockRenewer renewer, ReceivedMessage message, Tally tally)
     {
-        if (!await ReleaseAsync(renewer, message, tally).ConfigureAwait(false))
-            return;
-        try
-        {
-            await Queue.CompleteAsync(message, CancellationToken.None).ConfigureAwait(false);
-            telemetry.MessageCompleted();
-            Interlocked.Increment(ref tally.Completed);
-        }
-        catch (Exception error)
-        {
-            // Not completed means delivered again; the records and marker are written, so that delivery is a no-op.
-            LogSettleFailed(logger, error, "complete", message.MessageId);
-            Interlocked.Increment(ref tally.LockLost);
-        }
+        // Not completed means delivered again; the records and marker are written, so that delivery is a no-op.
+        if (await ReleaseAsync(renewer, message, tally).ConfigureAwait(false))
+            tally.Settled(await queue.CompleteAsync(message).ConfigureAwait(false), ref tally.Completed);
     }
 
     private async Task AbandonAsync(MessageLockRenewer renewer, ReceivedMessage message, Tally tally)
     {
-        if (!await ReleaseAsync(renewer, message, tally).ConfigureAwait(false))
-            return;
-        try
-        {
-            await Queue.AbandonAsync(message, CancellationToken.None).ConfigureAwait(false);
-            telemetry.MessageAbandoned();
-            Interlocked.Increment(ref tally.Abandoned);
-        }
-        catch (Exception error)
-        {
-            // The lock runs out by itself, with the same effect, only later.
-            LogSettleFailed(logger, error, "abandon", message.MessageId);
-            Interlocked.Increment(ref tally.LockLost);
-        }
+        if (await ReleaseAsync(renewer, message, tally).ConfigureAwait(false))
+            tally.Settled(await queue.AbandonAsync(message).ConfigureAwait(false), ref tally.Abandoned);
     }
 
-    private async Task DeadLetterAsync(ReceivedMessage message, string reason, Tally tally)
-    {
-        LogDeadLettered(logger, message.MessageId, Queue.Name, reason);
-        try
-        {
-            await Queue.DeadLetterAsync(message, reason, CancellationToken.None).ConfigureAwait(false);
-            telemetry.MessageDeadLettered();
-            Interlocked.Increment(ref tally.DeadLettered);
-        }
-        catch (Exception error)
-        {
-            LogSettleFailed(logger, error, "dead-letter", message.MessageId);
-            Interlocked.Increment(ref tally.LockLost);
-        }
-    }
+    private async Task DeadLetterAsync(ReceivedMessage message, string reason, Tally tally) =>
+        tally.Settled(await queue.DeadLetterAsync(message, reason).ConfigureAwait(false), ref tally.DeadLettered);
 
     /// <summary>Stops renewing; false (and counted) when the lock was already found lost, so there is nothing to settle.</summary>
     private static async Task<bool> ReleaseAsync(MessageLockRenewer renewer, ReceivedMessage message, Tally tally)
@@ -565,6 +521,9 @@ public sealed partial class LabelQueueProcessor
         public int DeadLettered;
         public int LockLost;
 
+        /// <summary>Counts a settlement: in <paramref name="counter"/> when the queue took it, as a lost lock when it refused.</summary>
+        public void Settled(bool taken, ref int counter) => Interlocked.Increment(ref taken ? ref counter : ref LockLost);
+
         public LabelRoundResult Result() => new(Completed, Abandoned, DeadLettered, LockLost);
     }
 
@@ -573,9 +532,6 @@ public sealed partial class LabelQueueProcessor
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {Batch}: {Path} rejected: {Problem}")]
     private static partial void LogNameRejected(ILogger logger, string batch, string path, string problem);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} dead-lettered from {Queue}: {Reason}")]
-    private static partial void LogDeadLettered(ILogger logger, string messageId, string queue, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} (batch {Batch}, chunk {Chunk}) abandoned: {Failed} of {Images} image(s) failed, first: {Detail} (delivery {DeliveryCount})")]
     private static partial void LogMessageFailed(ILogger logger, string messageId, string batch, string chunk, int failed, int images, string detail, int deliveryCount);
@@ -597,7 +553,4 @@ public sealed partial class LabelQueueProcessor
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Topping up a round from {Queue} stopped; going ahead with {Messages} message(s)")]
     private static partial void LogTopUpStopped(ILogger logger, Exception error, string queue, int messages);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not {Action} message {MessageId}; it will be delivered again")]
-    private static partial void LogSettleFailed(ILogger logger, Exception error, string action, string messageId);
 }

@@ -45,20 +45,8 @@ public sealed partial class LabelWorker(
                     refreshed = time.GetTimestamp();
                 }
 
-                IReadOnlyList<ReceivedMessage> messages;
-                try
-                {
-                    messages = await processor.ReceiveAsync(stoppingToken).ConfigureAwait(false);
-                }
-                catch (Exception error) when (error is not OperationCanceledException)
-                {
-                    // The client has retried already; wait a receive's length so a dead queue is not hammered.
-                    LogReceiveFailed(logger, error, processor.Queue.Name, settings.ReceiveWait.TotalSeconds);
-                    await Task.Delay(settings.ReceiveWait, time, stoppingToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                if (messages.Count > 0)
+                IReadOnlyList<ReceivedMessage>? messages = await processor.Queue.ReceiveOrWaitAsync(processor.ReceiveAsync, settings.ReceiveWait, stoppingToken).ConfigureAwait(false);
+                if (messages is { Count: > 0 })
                     await processor.ProcessAsync(messages, stoppingToken, abort.Token).ConfigureAwait(false);
             }
         }
@@ -89,7 +77,4 @@ public sealed partial class LabelWorker(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Label worker on queue {Queue} stopped")]
     private static partial void LogStopped(ILogger logger, string queue);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Receiving from {Queue} failed; trying again in {Seconds:F0} s")]
-    private static partial void LogReceiveFailed(ILogger logger, Exception error, string queue, double seconds);
 }

@@ -53,7 +53,7 @@ public sealed partial class TrainJobProcessor
     private readonly CandidateEvaluation evaluation;
     private readonly WorkerOptions options;
     private readonly WorkerTelemetry telemetry;
-    private readonly QueueHealth health;
+    private readonly WorkerQueue queue;
     private readonly TimeProvider time;
     private readonly ILogger logger;
 
@@ -73,17 +73,17 @@ public sealed partial class TrainJobProcessor
         ArgumentNullException.ThrowIfNull(options);
         this.options = options.Value;
         ArgumentNullException.ThrowIfNull(messaging);
-        Queue = queues.GetQueue(messaging.Value.TrainQueue);
         this.store = store;
         this.registry = registry;
         this.evaluation = evaluation;
         this.telemetry = telemetry;
-        this.health = health;
         this.time = time;
         this.logger = logger;
+        queue = new WorkerQueue(queues.GetQueue(messaging.Value.TrainQueue), health, telemetry, time, logger);
     }
 
-    public IWorkQueue Queue { get; }
+    /// <summary>The train queue (<c>Messaging:TrainQueue</c>), with the receive and settle steps the label loop shares.</summary>
+    public WorkerQueue Queue => queue;
 
     /// <summary>Where job <paramref name="jobId"/> keeps its data and checkpoints while it runs.</summary>
     public string JobFolder(string jobId) =>
@@ -92,17 +92,8 @@ public sealed partial class TrainJobProcessor
     /// <summary>Takes at most one job (training uses the whole machine), waiting up to <c>Worker:ReceiveWait</c>.</summary>
     public async Task<ReceivedMessage?> ReceiveAsync(CancellationToken cancellationToken = default)
     {
-        try
-        {
-            IReadOnlyList<ReceivedMessage> messages = await Queue.ReceiveAsync(1, options.ReceiveWait, cancellationToken).ConfigureAwait(false);
-            health.Succeeded(Queue.Name);
-            return messages.Count > 0 ? messages[0] : null;
-        }
-        catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            health.Failed(Queue.Name, error);
-            throw;
-        }
+        IReadOnlyList<ReceivedMessage> messages = await queue.ReceiveAsync(1, options.ReceiveWait, cancellationToken).ConfigureAwait(false);
+        return messages.Count > 0 ? messages[0] : null;
     }
 
     /// <summary>Runs the job of <paramref name="message"/> and settles the message. Cancelling stops training (checkpointed) and abandons it.</summary>
@@ -136,7 +127,7 @@ public sealed partial class TrainJobProcessor
         }
 
         TrainDone done;
-        await using (var renewer = new MessageLockRenewer(Queue, [message], options.LockRenewInterval, time, logger))
+        await using (var renewer = new MessageLockRenewer(queue.Queue, [message], options.LockRenewInterval, time, logger))
         {
             try
             {
@@ -290,41 +281,16 @@ public sealed partial class TrainJobProcessor
             PipelineNames.RunsContainer, PipelineNames.TrainDoneBlob(done.JobId),
             BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(done, ContractsJsonContext.Default.TrainDone)), "application/json", cancellationToken);
 
+    /// <summary>Completes or abandons the message; when the queue refuses, it is delivered again, and the marker (or the checkpoint) makes that delivery cheap.</summary>
     private async Task<TrainJobOutcome> SettleAsync(ReceivedMessage message, bool complete, TrainJobOutcome outcome)
     {
-        try
-        {
-            if (complete)
-            {
-                await Queue.CompleteAsync(message, CancellationToken.None).ConfigureAwait(false);
-                telemetry.MessageCompleted();
-            }
-            else
-            {
-                await Queue.AbandonAsync(message, CancellationToken.None).ConfigureAwait(false);
-                telemetry.MessageAbandoned();
-            }
-        }
-        catch (Exception error)
-        {
-            // Delivered again: the marker (or the checkpoint) makes the next delivery cheap.
-            LogSettleFailed(logger, error, message.MessageId);
-        }
+        _ = complete ? await queue.CompleteAsync(message).ConfigureAwait(false) : await queue.AbandonAsync(message).ConfigureAwait(false);
         return outcome;
     }
 
     private async Task<TrainJobOutcome> DeadLetterAsync(ReceivedMessage message, string reason)
     {
-        LogDeadLettered(logger, message.MessageId, Queue.Name, reason);
-        try
-        {
-            await Queue.DeadLetterAsync(message, reason, CancellationToken.None).ConfigureAwait(false);
-            telemetry.MessageDeadLettered();
-        }
-        catch (Exception error)
-        {
-            LogSettleFailed(logger, error, message.MessageId);
-        }
+        await queue.DeadLetterAsync(message, reason).ConfigureAwait(false);
         return TrainJobOutcome.DeadLettered;
     }
 
@@ -435,11 +401,7 @@ public sealed partial class TrainJobProcessor
     [LoggerMessage(Level = LogLevel.Error, Message = "Train job {JobId}: train-done.json could not be written; abandoning the message")]
     private static partial void LogMarkerFailed(ILogger logger, Exception error, string jobId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} dead-lettered from {Queue}: {Reason}")]
-    private static partial void LogDeadLettered(ILogger logger, string messageId, string queue, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not settle message {MessageId}; it will be delivered again")]
-    private static partial void LogSettleFailed(ILogger logger, Exception error, string messageId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Train job {JobId}: candidate top-1 error {Candidate:P2}, current {Current:P2}, majority-class baseline {Majority:P2} on {Images} validation images")]
     private static partial void LogEvaluated(ILogger logger, string jobId, double candidate, double? current, double majority, int images);

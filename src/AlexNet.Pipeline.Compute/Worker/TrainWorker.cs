@@ -13,7 +13,6 @@ namespace AlexNet.Pipeline.Worker;
 public sealed partial class TrainWorker(
     TrainJobProcessor processor,
     IOptions<WorkerOptions> options,
-    TimeProvider time,
     ILogger<TrainWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -30,18 +29,7 @@ public sealed partial class TrainWorker(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                ReceivedMessage? message;
-                try
-                {
-                    message = await processor.ReceiveAsync(stoppingToken).ConfigureAwait(false);
-                }
-                catch (Exception error) when (error is not OperationCanceledException)
-                {
-                    LogReceiveFailed(logger, error, processor.Queue.Name, settings.ReceiveWait.TotalSeconds);
-                    await Task.Delay(settings.ReceiveWait, time, stoppingToken).ConfigureAwait(false);
-                    continue;
-                }
-
+                ReceivedMessage? message = await processor.Queue.ReceiveOrWaitAsync(processor.ReceiveAsync, settings.ReceiveWait, stoppingToken).ConfigureAwait(false);
                 if (message is not null)
                     await processor.ProcessAsync(message, stoppingToken).ConfigureAwait(false);
             }
@@ -61,7 +49,4 @@ public sealed partial class TrainWorker(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Train worker on queue {Queue} stopped")]
     private static partial void LogStopped(ILogger logger, string queue);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Receiving from {Queue} failed; trying again in {Seconds:F0} s")]
-    private static partial void LogReceiveFailed(ILogger logger, Exception error, string queue, double seconds);
 }
