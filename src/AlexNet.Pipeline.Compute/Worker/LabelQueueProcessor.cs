@@ -42,6 +42,8 @@ public sealed partial class LabelQueueProcessor
     private readonly ILoggerFactory loggers;
     private readonly ILogger logger;
     private readonly ConditionalWeakTable<ReceivedMessage, Reading> readings = new();
+    private readonly ImageLookup lookup;
+    private readonly ChunkOutputs chunks;
 
     public LabelQueueProcessor(
         IWorkQueueFactory queues,
@@ -68,6 +70,8 @@ public sealed partial class LabelQueueProcessor
         this.loggers = loggers;
         logger = loggers.CreateLogger<LabelQueueProcessor>();
         queue = new WorkerQueue(queues.GetQueue(messaging.Value.LabelQueue), health, telemetry, time, logger);
+        lookup = new ImageLookup(store, this.options.ReadParallelism, time, logger);
+        chunks = new ChunkOutputs(store);
     }
 
     /// <summary>How long a receive that tops up a round waits: the messages taken so far are not kept waiting.</summary>
@@ -245,7 +249,7 @@ public sealed partial class LabelQueueProcessor
             var engine = new LabelingEngine(lease.Classifier, store, decoder, options.ToLabelingOptions(cropMode), time, loggers.CreateLogger<LabelingEngine>());
             var found = Channel.CreateUnbounded<ImageRef>(new UnboundedChannelOptions { SingleReader = true });
             using var lookupsDone = CancellationTokenSource.CreateLinkedTokenSource(abort);
-            Task lookups = LookUpAsync(batch, images, ListedImages(members), found.Writer, outcomes, lookupsDone.Token);
+            Task lookups = lookup.LookUpAsync(batch, images, ImageLookup.Listed(members.Select(m => m.Request)), found.Writer, outcomes, lookupsDone.Token);
             try
             {
                 LabelRunResult result = await engine.RunAsync(batch, new BlobImageSource(store, members[0].Request.Request.Container), found.Reader.ReadAllAsync(abort), null, abort)
@@ -293,97 +297,6 @@ public sealed partial class LabelQueueProcessor
         LogBatchDone(logger, batch, members.Count, images.Count, counts.Labeled, counts.AlreadyLabeled, counts.Rejected, counts.Vanished, counts.Failed, seconds, modelVersion);
     }
 
-    /// <summary>
-    /// What the requests say of each image (from the batch listing or the upload event): its ETag, and whether it had
-    /// no label record. An image that two requests name with different ETags gets none, so it is looked up; one that
-    /// any request does not list as record-less keeps its record look-up.
-    /// </summary>
-    private static Dictionary<(string Container, string Path), Listed> ListedImages(List<(ReceivedMessage Message, ValidLabelRequest Request)> members)
-    {
-        var listed = new Dictionary<(string Container, string Path), Listed>();
-        foreach (var (_, valid) in members)
-        {
-            foreach (LabelItem item in valid.Items)
-            {
-                var key = (valid.Request.Container, item.Path);
-                string? etag = string.IsNullOrEmpty(item.ETag) ? null : item.ETag;
-                var entry = new Listed(etag, item.HasRecord == false);
-                if (listed.TryGetValue(key, out Listed? seen))
-                    entry = new Listed(seen.ETag == etag ? etag : null, seen.NoRecord && entry.NoRecord);
-                listed[key] = entry;
-            }
-        }
-        return listed;
-    }
-
-    private sealed record Listed(string? ETag, bool NoRecord);
-
-    /// <summary>
-    /// Each image's version: the ETag its request carries, else its current entry (one request per image). The ETag lets
-    /// the engine skip an image already labeled without downloading it; an image missing at look-up or download is Vanished.
-    /// </summary>
-    private Task LookUpAsync(
-        string batch,
-        List<(string Container, string Path)> images, IReadOnlyDictionary<(string Container, string Path), Listed> listed,
-        ChannelWriter<ImageRef> found, ConcurrentDictionary<(string Container, string Path), ItemResult> outcomes, CancellationToken abort) =>
-        Task.Run(async () =>
-        {
-            try
-            {
-                await Parallel.ForEachAsync(images, new ParallelOptions { MaxDegreeOfParallelism = options.ReadParallelism, CancellationToken = abort }, async (image, ct) =>
-                {
-                    var placeholder = ImageRef.ForBatchBlob(batch, image.Container, image.Path, 0, "");
-                    if (LabelPaths.PathProblem(image.Path) is { } problem)
-                    {
-                        outcomes[image] = await RejectNameAsync(batch, placeholder with { ETag = listed.GetValueOrDefault(image)?.ETag ?? "" }, problem, ct).ConfigureAwait(false);
-                        return;
-                    }
-                    if (listed.GetValueOrDefault(image) is { ETag: { } etag } known)
-                    {
-                        var listedImage = ImageRef.ForBatchBlob(batch, image.Container, image.Path, 0, etag) with { NoRecordListed = known.NoRecord };
-                        await found.WriteAsync(listedImage, ct).ConfigureAwait(false);
-                        return;
-                    }
-                    try
-                    {
-                        BlobEntry? entry = await store.GetEntryAsync(image.Container, image.Path, ct).ConfigureAwait(false);
-                        if (entry is null)
-                            outcomes[image] = new ItemResult(placeholder, LabelOutcome.Vanished, "the image does not exist");
-                        else
-                            await found.WriteAsync(ImageRef.ForBatchBlob(batch, entry.Container, entry.Name, entry.Size, entry.ETag), ct).ConfigureAwait(false);
-                    }
-                    catch (Exception error) when (error is not OperationCanceledException)
-                    {
-                        outcomes[image] = new ItemResult(placeholder, LabelOutcome.Failed, error.Message);
-                    }
-                }).ConfigureAwait(false);
-            }
-            finally
-            {
-                found.TryComplete();
-            }
-        }, CancellationToken.None);
-
-    /// <summary>
-    /// An image whose name cannot be used to read it gets a rejected record (named by <see cref="LabelPaths.Record"/>, which
-    /// gives any name its own record) instead of failing its message again on every delivery.
-    /// </summary>
-    private async Task<ItemResult> RejectNameAsync(string batch, ImageRef image, string problem, CancellationToken cancellationToken)
-    {
-        string reason = $"The blob name '{image.Path}' cannot be read by its name: {problem}. Rename the upload.";
-        var record = new RejectedRecord(batch, new ImageIdentity(image.Container, image.Path, image.ETag, "", 0), RejectedRecords.InvalidLocationCode, reason, time.GetUtcNow());
-        try
-        {
-            var (written, previous) = await RejectedRecords.WriteAsync(store, LabelPaths.Record(batch, image.RecordKey), record, cancellationToken).ConfigureAwait(false);
-            LogNameRejected(logger, batch, image.Path, problem);
-            return new ItemResult(image, LabelOutcome.Rejected, reason) { Rejection = written == RejectedWriteOutcome.AlreadyCurrent && previous is not null ? previous : record };
-        }
-        catch (Exception error) when (error is not OperationCanceledException)
-        {
-            return new ItemResult(image, LabelOutcome.Failed, error.Message);
-        }
-    }
-
     private async Task SettleAsync(
         ReceivedMessage message, ValidLabelRequest valid, ConcurrentDictionary<(string Container, string Path), ItemResult> outcomes,
         string modelVersion, double seconds, MessageLockRenewer renewer, Tally tally)
@@ -406,17 +319,7 @@ public sealed partial class LabelQueueProcessor
                 modelVersion, options.WorkerName, time.GetUtcNow(), counts.Vanished);
             try
             {
-                // The records first, so that a done marker always has its chunk's records file for the batch report.
-                ChunkRecords records = await RecordsAsync(request.Batch, request.Chunk, paths, outcomes).ConfigureAwait(false);
-                await store.UploadAsync(
-                    PipelineNames.RunsContainer, PipelineNames.ChunkRecordsBlob(request.Batch, request.Chunk),
-                    BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(records, LabelJsonContext.Default.ChunkRecords)), "application/json",
-                    cancellationToken: CancellationToken.None).ConfigureAwait(false);
-                // Create-if-absent: a redelivered chunk keeps the marker of the run that finished it first.
-                await store.CreateIfAbsentAsync(
-                    PipelineNames.RunsContainer, PipelineNames.ChunkDoneBlob(request.Batch, request.Chunk),
-                    BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(done, ContractsJsonContext.Default.ChunkDone)), "application/json",
-                    CancellationToken.None).ConfigureAwait(false);
+                await chunks.WriteAsync(request, paths, outcomes, done).ConfigureAwait(false);
             }
             catch (Exception error)
             {
@@ -426,39 +329,6 @@ public sealed partial class LabelQueueProcessor
             }
         }
         await CompleteAsync(renewer, message, tally).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// The records that stand for a chunk's images, in its request's order: from the outcomes, which carry them; read
-    /// from storage only for an outcome that does not (none this engine gives).
-    /// </summary>
-    private async Task<ChunkRecords> RecordsAsync(
-        string batch, string chunk, List<(string Container, string Path)> paths, ConcurrentDictionary<(string Container, string Path), ItemResult> outcomes)
-    {
-        var labels = new List<LabelRecord>();
-        var rejected = new List<RejectedRecord>();
-        foreach (var path in paths)
-        {
-            ItemResult result = outcomes[path];
-            switch (result.Outcome)
-            {
-                case LabelOutcome.Labeled or LabelOutcome.AlreadyLabeled:
-                    labels.Add(result.Label ?? await ReadAsync(LabelPaths.LabelsContainer, batch, result.Image, LabelJsonContext.Default.LabelRecord).ConfigureAwait(false));
-                    break;
-                case LabelOutcome.Rejected:
-                    rejected.Add(result.Rejection ?? await ReadAsync(LabelPaths.RejectedContainer, batch, result.Image, LabelJsonContext.Default.RejectedRecord).ConfigureAwait(false));
-                    break;
-            }
-        }
-        return new ChunkRecords(batch, chunk, labels, rejected);
-    }
-
-    private async Task<T> ReadAsync<T>(string container, string batch, ImageRef image, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
-    {
-        string name = LabelPaths.Record(batch, image.RecordKey);
-        BlobDownload download = await store.DownloadAsync(container, name, CancellationToken.None).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"{container}/{name} is missing although the image's outcome says it was written");
-        return JsonSerializer.Deserialize(download.Content.ToMemory().Span, type) ?? throw new InvalidOperationException($"{container}/{name} is empty");
     }
 
     private static (int Labeled, int AlreadyLabeled, int Rejected, int Vanished, int Failed) Count(
@@ -529,9 +399,6 @@ public sealed partial class LabelQueueProcessor
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {Batch}: {Messages} message(s), {Images} image(s): {Labeled} labeled, {Already} already labeled, {Rejected} rejected, {Vanished} vanished, {Failed} failed in {Seconds:F2} s with model {Model}")]
     private static partial void LogBatchDone(ILogger logger, string batch, int messages, int images, int labeled, int already, int rejected, int vanished, int failed, double seconds, string model);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {Batch}: {Path} rejected: {Problem}")]
-    private static partial void LogNameRejected(ILogger logger, string batch, string path, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} (batch {Batch}, chunk {Chunk}) abandoned: {Failed} of {Images} image(s) failed, first: {Detail} (delivery {DeliveryCount})")]
     private static partial void LogMessageFailed(ILogger logger, string messageId, string batch, string chunk, int failed, int images, string detail, int deliveryCount);
