@@ -1,3 +1,4 @@
+using AlexNet.Testing;
 using System.Net;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Messaging;

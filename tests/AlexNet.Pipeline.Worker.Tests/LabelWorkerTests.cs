@@ -1,3 +1,4 @@
+using AlexNet.Testing;
 using System.Text.Json;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;

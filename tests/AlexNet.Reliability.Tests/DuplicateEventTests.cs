@@ -1,3 +1,4 @@
+using AlexNet.Testing;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;

@@ -1,3 +1,4 @@
+using AlexNet.Testing;
 using System.Diagnostics;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Resilience;

@@ -1,3 +1,4 @@
+using AlexNet.Testing;
 using System.Diagnostics;
 using AlexNet.Model.Packaging;
 using AlexNet.Pipeline.Contracts;

@@ -1,3 +1,4 @@
+using AlexNet.Testing;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
