@@ -2,6 +2,7 @@ using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Functions.Durable;
 using AlexNet.Pipeline.Functions.Tests.Fixtures;
 using AlexNet.Pipeline.Orchestrations;
+using AlexNet.Testing;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;

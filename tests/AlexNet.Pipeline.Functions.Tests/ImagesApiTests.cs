@@ -3,6 +3,7 @@ using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Functions.Tests.Fixtures;
 using AlexNet.Pipeline.Labeling;
 using AlexNet.Pipeline.Models;
+using AlexNet.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AlexNet.Pipeline.Functions.Tests;

@@ -1,3 +1,4 @@
+using AlexNet.Testing;
 using System.Text.Json;
 using AlexNet.Model.Packaging;
 using AlexNet.Pipeline.Api;

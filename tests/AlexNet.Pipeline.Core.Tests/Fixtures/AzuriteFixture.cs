@@ -8,7 +8,7 @@ namespace AlexNet.Pipeline.Tests.Fixtures;
 /// </summary>
 public sealed class AzuriteFixture
 {
-    public const string ConnectionString = "UseDevelopmentStorage=true";
+    public const string ConnectionString = Azurite.ConnectionString;
 
-    public AzuriteFixture() => LocalPorts.RequireAzurite(("Blob", 10000), ("Queue", 10001));
+    public AzuriteFixture() => Azurite.Require();
 }

@@ -2,6 +2,7 @@ using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Hosting;
 using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Storage;
+using AlexNet.Testing;
 using Azure.Core.Serialization;
 using Azure.Storage.Blobs;
 using Microsoft.Azure.Functions.Worker;
@@ -22,7 +23,7 @@ public sealed class PipelineServices : IAsyncDisposable
 
     public PipelineServices(IDictionary<string, string?>? settings = null)
     {
-        Azurite.EnsureRunning();
+        Azurite.Require();
         UploadContainer = Azurite.Unique("up");
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = Environments.Development });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>

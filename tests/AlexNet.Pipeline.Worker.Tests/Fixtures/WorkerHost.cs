@@ -1,6 +1,7 @@
 using AlexNet.Pipeline.Hosting;
 using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Storage;
+using AlexNet.Testing;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

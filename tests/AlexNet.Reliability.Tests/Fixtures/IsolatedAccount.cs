@@ -17,7 +17,7 @@ namespace AlexNet.Reliability.Tests.Fixtures;
 internal sealed class IsolatedAccount : IAsyncDisposable
 {
     /// <summary>The account <c>scripts/azurite.sh start</c> runs on 127.0.0.1:10000-10002.</summary>
-    public const string SharedAzurite = "UseDevelopmentStorage=true";
+    public const string SharedAzurite = Azurite.ConnectionString;
 
     private readonly BlobServiceClient blobs;
     private readonly QueueServiceClient queues;
@@ -62,7 +62,7 @@ internal sealed class IsolatedAccount : IAsyncDisposable
         }
     }
 
-    public static void RequireSharedAzurite() => LocalPorts.RequireAzurite(("Blob", 10000), ("Queue", 10001), ("Table", 10002));
+    public static void RequireSharedAzurite() => Azurite.Require(tables: true);
 
     private async Task<int> CountAsync(string queue)
     {

@@ -1,31 +1,55 @@
 using System.Text.RegularExpressions;
 using AlexNet.Pipeline.Storage;
-using AlexNet.Testing;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace AlexNet.Pipeline.Worker.Tests.Fixtures;
+namespace AlexNet.Testing;
 
 /// <summary>
-/// Azurite on its default ports (<c>scripts/azurite.sh start</c>, which CI runs). A missing Azurite fails the
-/// test with the way out, never skips it.
+/// Azurite on its default ports (127.0.0.1:10000-10002: <c>scripts/azurite.sh start</c>, which CI runs), shared by
+/// every test project. A missing Azurite fails the tests that need it with the way out, never skips them: they are
+/// what proves the Azure adapters.
 /// </summary>
 public static partial class Azurite
 {
     public const string ConnectionString = "UseDevelopmentStorage=true";
 
+    /// <summary>Azurite's well-known development account, for clients built from a URL.</summary>
+    public const string AccountName = "devstoreaccount1";
+
+    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
     private static readonly Lazy<int> LeftoversRemoved = new(RemoveLeftovers);
+
+    /// <summary>Fails with the way out unless the blob and queue services (and, with <paramref name="tables"/>, the table service: the durable engine's) listen.</summary>
+    public static void Require(bool tables = false)
+    {
+        if (tables)
+            LocalPorts.RequireAzurite(("Blob", 10000), ("Queue", 10001), ("Table", 10002));
+        else
+            LocalPorts.RequireAzurite(("Blob", 10000), ("Queue", 10001));
+    }
 
     /// <summary>A blob store on Azurite whose containers no other test (or earlier run) uses.</summary>
     public static IsolatedBlobStore IsolatedStore()
     {
-        RequireRunning();
+        Require();
         _ = LeftoversRemoved.Value;
         return new IsolatedBlobStore(
             new AzureBlobStore(new BlobServiceClient(ConnectionString), NullLogger<AzureBlobStore>.Instance),
             Guid.NewGuid().ToString("N")[..12]);
     }
+
+    /// <summary>A queue name for the Storage Queue backend that no other test uses.</summary>
+    public static string QueueName(string purpose)
+    {
+        Require();
+        return $"{purpose}-{Guid.NewGuid():N}"[..Math.Min(purpose.Length + 25, 50)];
+    }
+
+    /// <summary>A container or batch name no other test or earlier run uses.</summary>
+    public static string Unique(string purpose) => $"{purpose}-{Guid.NewGuid():N}"[..Math.Min(purpose.Length + 1 + 20, 60)];
 
     /// <summary>
     /// Deletes isolated containers (<c>&lt;name&gt;-&lt;12 hex digits&gt;</c>) that earlier runs left on the shared
@@ -50,13 +74,4 @@ public static partial class Azurite
 
     [GeneratedRegex("^[a-z]+-[0-9a-f]{12}$")]
     private static partial Regex IsolatedName();
-
-    /// <summary>A queue name for the Storage Queue backend that no other test uses.</summary>
-    public static string QueueName(string purpose)
-    {
-        RequireRunning();
-        return $"{purpose}-{Guid.NewGuid():N}"[..Math.Min(purpose.Length + 25, 50)];
-    }
-
-    public static void RequireRunning() => LocalPorts.RequireAzurite(("Blob", 10000), ("Queue", 10001));
 }
