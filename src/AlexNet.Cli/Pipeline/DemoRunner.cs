@@ -90,21 +90,25 @@ internal sealed class DemoRunner(IBlobStore store, IOrchestrationClient orchestr
 
     private async Task<OrchestrationStatus> WaitAsync(string instanceId, CancellationToken cancellationToken)
     {
-        long started = time.GetTimestamp();
+        using var timeout = new CancellationTokenSource(Timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         string? lastProgress = null;
-        while (true)
+        OrchestrationState last = OrchestrationState.Pending;
+        try
         {
-            OrchestrationStatus status = await orchestrations.GetStatusAsync(instanceId, cancellationToken);
-            if (status.State is OrchestrationState.Completed or OrchestrationState.Failed or OrchestrationState.Terminated)
-                return status;
-            if (status.CustomStatusJson is { } progress && progress != lastProgress)
+            return await orchestrations.WaitForEndAsync(instanceId, TimeSpan.FromSeconds(1), time, linked.Token, status =>
             {
-                Say($"    {ProgressLine(progress)}");
-                lastProgress = progress;
-            }
-            if (time.GetElapsedTime(started) > Timeout)
-                throw new CliException($"orchestration {instanceId} did not finish within {Timeout.TotalMinutes:F0} minutes (last state {status.State})");
-            await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
+                last = status.State;
+                if (status.CustomStatusJson is { } progress && progress != lastProgress)
+                {
+                    Say($"    {ProgressLine(progress)}");
+                    lastProgress = progress;
+                }
+            });
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new CliException($"orchestration {instanceId} did not finish within {Timeout.TotalMinutes:F0} minutes (last state {last})");
         }
     }
 
