@@ -29,6 +29,8 @@ public sealed class IngestSweeperTests : IAsyncLifetime
         Assert.Equal(new SweepResult(Seen: 2, Recorded: 1, Queued: 1, Rejected: 0, AlreadyRejected: 0, Vanished: 0, Incomplete: false), result);
         var (_, request) = Assert.Single(await pipeline.DrainLabelQueueAsync());
         Assert.Equal([missed.Name], request.Items!.Select(i => i.Path));
+        // The sweep found no record of any version: the message says so, and the worker skips its two record look-ups.
+        Assert.Equal([(missed.ETag, (bool?)false)], request.Items!.Select(i => (i.ETag, i.HasRecord)));
     }
 
     [Fact]
@@ -43,6 +45,8 @@ public sealed class IngestSweeperTests : IAsyncLifetime
         Assert.Equal(1, result.Queued);
         var (_, request) = Assert.Single(await pipeline.DrainLabelQueueAsync());
         Assert.Equal([second.Name], request.Items!.Select(i => i.Path));
+        // A record of the earlier version exists: the worker must find it (to replace it), so the message does not say "none".
+        Assert.Null(Assert.Single(request.Items!).HasRecord);
     }
 
     [Fact]

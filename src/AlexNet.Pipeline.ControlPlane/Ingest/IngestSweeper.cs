@@ -99,6 +99,8 @@ public sealed partial class IngestSweeper(
         bool incomplete = false;
         string? cutFolder = null;
         var indexes = new RecordIndexes(store);
+        // Pending uploads with no record of any version: their messages say so, and the worker skips its two look-ups.
+        var withoutRecord = new HashSet<string>(StringComparer.Ordinal);
         var scans = new Dictionary<string, FolderScan>(StringComparer.Ordinal);
         IAsyncEnumerable<BlobEntry> entries = reconcile
             ? store.ListAsync(settings.Container, null, cancellationToken)
@@ -128,13 +130,16 @@ public sealed partial class IngestSweeper(
 
             scan.Changed = true;
             var blob = IncomingBlob.Parse(entry.Name);
-            if (await HasRecordAsync(indexes, blob, entry, cancellationToken).ConfigureAwait(false))
+            RecordState state = await RecordStateAsync(indexes, blob, entry, cancellationToken).ConfigureAwait(false);
+            if (state == RecordState.Current)
             {
                 recorded++;
                 recordedAbove[entry.Name] = (entry.ETag, entry.LastModified);
                 scan.Recorded(entry.LastModified);
                 continue;
             }
+            if (state == RecordState.None)
+                withoutRecord.Add(entry.Name);
 
             scan.Unrecorded(entry.LastModified);
             List<BlobEntry> side = cursor is not null && string.CompareOrdinal(entry.Name, cursor) <= 0 ? before : after;
@@ -165,7 +170,7 @@ public sealed partial class IngestSweeper(
         await Parallel.ForEachAsync(
             Enumerable.Range(0, pending.Count),
             new ParallelOptions { MaxDegreeOfParallelism = settings.SweepParallelism, CancellationToken = cancellationToken },
-            async (i, ct) => outcomes[i] = (await ingestor.IngestAsync(pending[i], ct).ConfigureAwait(false)).Outcome)
+            async (i, ct) => outcomes[i] = (await ingestor.IngestAsync(pending[i], withoutRecord.Contains(pending[i].Name) ? false : null, ct).ConfigureAwait(false)).Outcome)
             .ConfigureAwait(false);
         for (int i = 0; i < pending.Count; i++)
         {
@@ -300,20 +305,32 @@ public sealed partial class IngestSweeper(
         }
     }
 
-    private async Task<bool> HasRecordAsync(RecordIndexes indexes, IncomingBlob blob, BlobEntry upload, CancellationToken cancellationToken)
+    /// <summary>Whether an upload's current version has a label or rejected record, another version has one, or it has none.</summary>
+    private enum RecordState
     {
+        None,
+        OtherVersion,
+        Current,
+    }
+
+    private async Task<RecordState> RecordStateAsync(RecordIndexes indexes, IncomingBlob blob, BlobEntry upload, CancellationToken cancellationToken)
+    {
+        RecordState state = RecordState.None;
         foreach (string container in RecordContainers)
         {
             IReadOnlyDictionary<string, DateTimeOffset> index = await indexes.GetAsync(container, blob.Batch, cancellationToken).ConfigureAwait(false);
-            if (!index.TryGetValue(blob.RecordName, out DateTimeOffset written) || written < upload.LastModified)
-                continue; // no record, or one written before this version of the upload existed
+            if (!index.TryGetValue(blob.RecordName, out DateTimeOffset written))
+                continue;
+            state = RecordState.OtherVersion;
+            if (written < upload.LastModified)
+                continue; // written before this version of the upload existed
             if (written - upload.LastModified >= settings.RecordSettleTime)
-                return true;
+                return RecordState.Current;
             if (await RecordETagAsync(container, blob.RecordName, cancellationToken).ConfigureAwait(false) == upload.ETag)
-                return true;
+                return RecordState.Current;
         }
 
-        return false;
+        return state;
     }
 
     private async Task<string?> RecordETagAsync(string container, string name, CancellationToken cancellationToken)

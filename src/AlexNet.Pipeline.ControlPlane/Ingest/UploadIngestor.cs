@@ -65,19 +65,22 @@ public sealed partial class UploadIngestor(
         IngestAsync(settings.Container, name, cancellationToken);
 
     public Task<IngestResult> IngestAsync(string container, string name, CancellationToken cancellationToken = default) =>
-        IngestAsync(container, name, listed: null, cancellationToken);
+        IngestAsync(container, name, listed: null, hasRecord: null, cancellationToken);
 
     /// <summary>
     /// Ingests an upload seen in a listing. A name the SDK cannot address (<c>/x.png</c>, <c>b//x.png</c>) reads as missing;
     /// the listing shows it exists, so it is rejected with the listed entry's identity instead of vanishing on every sweep.
+    /// <paramref name="hasRecord"/> false says the sweep found no label or rejected record of any version for it: the
+    /// message says so, and the worker does not look for one (a record written meanwhile is still found when its write
+    /// meets it).
     /// </summary>
-    public Task<IngestResult> IngestAsync(BlobEntry listed, CancellationToken cancellationToken = default)
+    public Task<IngestResult> IngestAsync(BlobEntry listed, bool? hasRecord = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(listed);
-        return IngestAsync(listed.Container, listed.Name, listed, cancellationToken);
+        return IngestAsync(listed.Container, listed.Name, listed, hasRecord, cancellationToken);
     }
 
-    private async Task<IngestResult> IngestAsync(string container, string name, BlobEntry? listed, CancellationToken cancellationToken)
+    private async Task<IngestResult> IngestAsync(string container, string name, BlobEntry? listed, bool? hasRecord, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(container);
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -97,7 +100,7 @@ public sealed partial class UploadIngestor(
         if (Check(head) is { } rejection)
             return await RejectAsync(blob, head, rejection.Code.ToString(), rejection.Reason, cancellationToken).ConfigureAwait(false);
 
-        return await SendAsync(container, blob, head.Entry.ETag, cancellationToken).ConfigureAwait(false);
+        return await SendAsync(container, blob, head.Entry.ETag, hasRecord, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -120,14 +123,14 @@ public sealed partial class UploadIngestor(
         return !head.IsWhole && probe.Rejection.Code == RejectionCode.Truncated ? null : probe.Rejection;
     }
 
-    private async Task<IngestResult> SendAsync(string container, IncomingBlob blob, string etag, CancellationToken cancellationToken)
+    private async Task<IngestResult> SendAsync(string container, IncomingBlob blob, string etag, bool? hasRecord, CancellationToken cancellationToken)
     {
         string messageId = PipelineNames.MessageId(container, blob.BlobName, etag);
         var request = new LabelRequest(
             blob.Batch,
             LabelRequest.IngestChunkPrefix + messageId[..16],
             container,
-            [new LabelItem(blob.BlobName, etag)],
+            [new LabelItem(blob.BlobName, etag, hasRecord)],
             time.GetUtcNow(),
             TraceParent: Activity.Current?.Id);
         var message = new OutgoingMessage(messageId, ContractSerializer.ToBinary(request), LabelRequest.Subject, CorrelationId: blob.Batch);
