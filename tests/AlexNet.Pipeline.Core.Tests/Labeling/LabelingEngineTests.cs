@@ -2,6 +2,7 @@ using System.Text.Json;
 using AlexNet.Model.Inference;
 using AlexNet.Pipeline.Labeling;
 using AlexNet.Pipeline.Storage;
+using AlexNet.Testing;
 
 namespace AlexNet.Pipeline.Tests.Labeling;
 
@@ -48,7 +49,7 @@ public sealed class LabelingEngineTests : IDisposable
         Assert.Equal("center", record.CropMode);
         Assert.Equal(5, record.Top5.Count);
         Assert.True(record.Top5.Zip(record.Top5.Skip(1)).All(p => p.First.Probability >= p.Second.Probability));
-        Assert.All(record.Top5, s => Assert.Equal($"class{s.Index}", s.Label));
+        Assert.All(record.Top5, s => Assert.Equal(TestModels.Classes[s.Index], s.Label));
         Assert.InRange(record.Top5.Sum(s => s.Probability), 0.0, 1.0001);
     }
 

@@ -1,6 +1,5 @@
 using AlexNet.Imaging;
 using AlexNet.Model.Inference;
-using AlexNet.Model.Network;
 using AlexNet.Model.Packaging;
 using AlexNet.Pipeline.Labeling;
 using AlexNet.Pipeline.Storage;
@@ -15,20 +14,7 @@ internal static class LabelingFixture
 {
     public static readonly string[] BadFiles = ["empty.jpg", "notes.jpg", "half.jpg", "bomb.png"];
 
-    public static ModelPackage Package(string version = "v1", int seed = 3)
-    {
-        using var network = AlexNetFactory.Create(new AlexNetOptions { Classes = 10, InputSize = 64, Seed = seed });
-        return ModelPackage.Create(new ModelManifest
-        {
-            Version = version,
-            Classes = Enumerable.Range(0, 10).Select(i => $"class{i}").ToArray(),
-            InputSize = 64,
-            BaseSize = 72,
-            Mean = [120f, 110f, 100f],
-            WeightsSha256 = "pending",
-            CreatedAt = DateTimeOffset.UnixEpoch,
-        }, network);
-    }
+    public static ModelPackage Package(string version = "v1", int seed = 3) => TestModels.Build(version, seed);
 
     /// <summary>A folder with <paramref name="good"/> photo-like JPEGs in two subfolders, and optionally four bad files.</summary>
     public static string ImageFolder(int good, bool withBadFiles)
