@@ -45,9 +45,12 @@ internal sealed class PipelineBench(
     /// <param name="InjectedMillisecondsPerImage">The latency injected into the pass with it, all calls added up, per labeled image: what concurrency had to hide.</param>
     public sealed record LatencyComparison(
         string Profile, double WithoutImagesPerSecond, double WithoutAgainImagesPerSecond, double WithImagesPerSecond, double Ratio,
-        double InjectedMillisecondsPerImage, RequestCounts RequestsPerImage);
+        double InjectedMillisecondsPerImage, RequestCounts RequestsPerImage, IReadOnlyList<OperationLatency> Operations);
 
-    private sealed record BatchPass(int Labeled, double Seconds, double ImagesPerSecond, RequestCounts Requests, TimeSpan InjectedLatency);
+    /// <summary>One chaos operation's calls in the pass with latency and the latency injected into them, all together.</summary>
+    public sealed record OperationLatency(string Operation, long Calls, long Delayed, double DelayedMilliseconds);
+
+    private sealed record BatchPass(int Labeled, double Seconds, double ImagesPerSecond, RequestCounts Requests, TimeSpan InjectedLatency, IReadOnlyList<OperationLatency> Operations);
 
     /// <summary>The bench's own look at the results (counting records), kept out of the pipeline's request counts.</summary>
     private IBlobStore Uncounted => store is CountingBlobStore counting ? counting.Inner : store;
@@ -87,7 +90,7 @@ internal sealed class PipelineBench(
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"pipeline batch again without: {again.Labeled} images in {again.Seconds:F1} s, {again.ImagesPerSecond:F1} img/s"));
                 latency = new LatencyComparison(
                     chaos.Options.LatencyProfile!, pipelineRate, again.ImagesPerSecond, slow.ImagesPerSecond, slow.ImagesPerSecond / again.ImagesPerSecond,
-                    slow.InjectedLatency.TotalMilliseconds / Math.Max(slow.Labeled, 1), slow.Requests.Per(Math.Max(slow.Labeled, 1)));
+                    slow.InjectedLatency.TotalMilliseconds / Math.Max(slow.Labeled, 1), slow.Requests.Per(Math.Max(slow.Labeled, 1)), slow.Operations);
                 labeled = Math.Min(labeled, Math.Min(slow.Labeled, again.Labeled));
             }
 
@@ -139,6 +142,7 @@ internal sealed class PipelineBench(
 
         RequestCounts before = requests.Snapshot();
         TimeSpan delayedBefore = chaos?.Statistics.DelayTime ?? TimeSpan.Zero;
+        var operationsBefore = (chaos?.Statistics.Snapshot() ?? []).ToDictionary(o => o.Operation, StringComparer.Ordinal);
         if (chaos is not null)
             chaos.Active = withLatency;
         var clock = Stopwatch.StartNew();
@@ -156,12 +160,18 @@ internal sealed class PipelineBench(
         }
         RequestCounts batchRequests = requests.Snapshot() - before;
         TimeSpan injected = (chaos?.Statistics.DelayTime ?? TimeSpan.Zero) - delayedBefore;
+        List<OperationLatency> operations = [.. (chaos?.Statistics.Snapshot() ?? []).Select(after =>
+        {
+            ChaosOperationStatistics? was = operationsBefore.GetValueOrDefault(after.Operation);
+            return new OperationLatency(after.Operation, after.Calls - (was?.Calls ?? 0), after.Delays - (was?.Delays ?? 0),
+                (after.DelayTime - (was?.DelayTime ?? TimeSpan.Zero)).TotalMilliseconds);
+        }).Where(o => o.Calls > 0)];
         if (status.State != OrchestrationState.Completed)
             throw new CliException($"pipeline batch {batch} ended {status.State}: {status.FailureMessage}");
         var summary = await Uncounted.DownloadAsync(LabelPaths.LabelsContainer, LabelPaths.BatchFile(batch, LabelPaths.Summary), cancellationToken)
             ?? throw new CliException($"pipeline batch {batch} wrote no summary");
         int labeled = JsonSerializer.Deserialize(summary.Content.ToMemory().Span, LabelJsonContext.Default.BatchSummary)!.Labeled;
-        return new BatchPass(labeled, clock.Elapsed.TotalSeconds, labeled / clock.Elapsed.TotalSeconds, batchRequests, injected);
+        return new BatchPass(labeled, clock.Elapsed.TotalSeconds, labeled / clock.Elapsed.TotalSeconds, batchRequests, injected, operations);
     }
 
     /// <summary>Requests per labeled image by kind, the kinds neither way used left out.</summary>
