@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AlexNet.Cli.Pipeline;
 using AlexNet.Pipeline.Models;
+using AlexNet.Pipeline.Resilience;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -23,6 +24,10 @@ public static class PipelineCommand
         var bench = new Option<int>("--bench") { Description = "Measure the pipeline against alexnet label on N generated images, then exit (uses the promoted model, or a random-weight one)." };
         var benchBatch = new Option<int>("--bench-batch-size") { Description = "Forward batch of both sides of --bench.", DefaultValueFactory = _ => 64 };
         var benchChunk = new Option<int>("--bench-chunk-size") { Description = "Images per label request of --bench.", DefaultValueFactory = _ => 256 };
+        var benchLatency = new Option<string?>("--bench-latency")
+        {
+            Description = $"With --bench: label the batch again with simulated service latency (a chaos latency profile: {string.Join(", ", ChaosLatencyProfiles.Names)}) and report the throughput with and without.",
+        };
         var json = new Option<bool>("--json") { Description = "Print the --bench or --scale result as JSON." };
         var scale = new Option<int>("--scale") { Description = "Label N tiny generated uploads as one batch (LabelBatch), report wall time, history, memory and requests per image, then exit (scripts/scale.sh).", };
         var scaleStream = new Option<int>("--scale-stream") { Description = "Images of --scale's upload stream phase (one ingest message each; 0 to skip).", DefaultValueFactory = _ => -1 };
@@ -38,7 +43,7 @@ public static class PipelineCommand
 
         var command = new Command("pipeline", "Run the whole pipeline on this machine: Azurite storage, ingest, worker, orchestrations and the HTTP API.\n\nExamples:\n  alexnet pipeline --demo\n  alexnet pipeline --port 7071")
         {
-            port, taskHub, sweep, demo, demoEpochs, samples, verbose, bench, benchBatch, benchChunk, json, scale, scaleStream, scalePoll, storage, apiToken,
+            port, taskHub, sweep, demo, demoEpochs, samples, verbose, bench, benchBatch, benchChunk, benchLatency, json, scale, scaleStream, scalePoll, storage, apiToken,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -52,6 +57,11 @@ public static class PipelineCommand
                 throw new CliException("--bench must be a positive number of images", CliApplication.UsageError);
             int benchBatchSize = LabelCommand.Positive(parse.GetValue(benchBatch), "--bench-batch-size");
             int benchChunkSize = LabelCommand.Positive(parse.GetValue(benchChunk), "--bench-chunk-size");
+            string? latencyProfile = parse.GetValue(benchLatency);
+            if (latencyProfile is not null && ChaosLatencyProfiles.Find(latencyProfile) is null)
+                throw new CliException($"--bench-latency must be one of: {string.Join(", ", ChaosLatencyProfiles.Names)} (got '{latencyProfile}')", CliApplication.UsageError);
+            if (latencyProfile is not null && benchImages == 0)
+                throw new CliException("--bench-latency goes with --bench N", CliApplication.UsageError);
             int scaleImages = parse.GetValue(scale);
             if (scaleImages < 0)
                 throw new CliException("--scale must be a positive number of images", CliApplication.UsageError);
@@ -69,7 +79,8 @@ public static class PipelineCommand
                 parse.GetValue(port), hub, TimeSpan.FromSeconds(sweepSeconds), work,
                 parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning, benchImages > 0 || scaleImages > 0 ? benchBatchSize : 64,
                 connectionString ?? LocalPipelineHost.DevelopmentStorage,
-                parse.GetValue(apiToken) ?? Environment.GetEnvironmentVariable("ALEXNET_API_TOKEN"));
+                parse.GetValue(apiToken) ?? Environment.GetEnvironmentVariable("ALEXNET_API_TOKEN"),
+                latencyProfile is null ? null : ChaosLatencyProfiles.Find(latencyProfile)!.Name);
             if (settings.ApiToken is { Length: < 16 })
                 throw new CliException("--api-token must be at least 16 characters", CliApplication.UsageError);
 

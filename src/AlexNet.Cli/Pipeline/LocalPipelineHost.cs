@@ -9,6 +9,7 @@ using AlexNet.Pipeline.Labeling.Interchange;
 using AlexNet.Pipeline.Metering;
 using AlexNet.Pipeline.Models;
 using AlexNet.Pipeline.Orchestrations;
+using AlexNet.Pipeline.Resilience;
 using AlexNet.Pipeline.Worker;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -23,9 +24,13 @@ namespace AlexNet.Cli.Pipeline;
 
 /// <summary>Settings of the whole system on one machine.</summary>
 /// <param name="ConnectionString">The storage account of everything: Azurite's development account by default.</param>
+/// <param name="LatencyProfile">
+/// A chaos latency profile (<c>Chaos:LatencyProfile</c>) to install over the pipeline's blob store and queues, switched
+/// off until <see cref="AlexNet.Pipeline.Resilience.ChaosInjector.Active"/> is set (the bench's second pass); null for none.
+/// </param>
 internal sealed record LocalPipelineSettings(
     int Port, string TaskHub, TimeSpan SweepInterval, string WorkFolder, LogLevel LogLevel, int BatchSize = 64,
-    string ConnectionString = LocalPipelineHost.DevelopmentStorage, string? ApiToken = null);
+    string ConnectionString = LocalPipelineHost.DevelopmentStorage, string? ApiToken = null, string? LatencyProfile = null);
 
 /// <summary>
 /// The whole system in one process on Azurite: upload ingest (a sweep of <c>incoming</c>, standing in for the
@@ -67,6 +72,14 @@ internal static class LocalPipelineHost
             // Until the first model is promoted the worker waits and says so; the demo promotes one itself.
             ["Logging:LogLevel:AlexNet.Pipeline.Worker.ModelHolder"] = settings.LogLevel <= LogLevel.Information ? "Information" : "Error",
         });
+        if (settings.LatencyProfile is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Chaos:Enabled"] = "false",
+                ["Chaos:LatencyProfile"] = settings.LatencyProfile,
+            });
+        }
         // Anything above can be overridden, e.g. ALEXNET_Worker__BatchSize=128.
         builder.Configuration.AddEnvironmentVariables("ALEXNET_");
         builder.WebHost.UseUrls($"http://127.0.0.1:{settings.Port}");
@@ -76,6 +89,9 @@ internal static class LocalPipelineHost
         builder.AddServiceDefaults();
         builder.AddPipelineStorage();
         builder.AddPipelineMessaging();
+        // Simulated distance to the service (off until switched on); the durable engine's own clients are not wrapped.
+        if (settings.LatencyProfile is not null)
+            builder.AddPipelineChaos();
         // Every blob and queue request of the pipeline side, by kind: what `--bench` reports per image.
         builder.AddRequestCounting();
         builder.AddLocalDurableEngine();

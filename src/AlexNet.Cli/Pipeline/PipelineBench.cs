@@ -11,6 +11,7 @@ using AlexNet.Pipeline.Labeling;
 using AlexNet.Pipeline.Metering;
 using AlexNet.Pipeline.Models;
 using AlexNet.Pipeline.Orchestrations;
+using AlexNet.Pipeline.Resilience;
 using AlexNet.Pipeline.Storage;
 using Spectre.Console;
 
@@ -26,14 +27,37 @@ namespace AlexNet.Cli.Pipeline;
 /// <see cref="RequestCounter"/> (the durable engine's own history and queues are not among them).
 /// </summary>
 internal sealed class PipelineBench(
-    IBlobStore store, ModelRegistry models, IOrchestrationClient orchestrations, IngestSweeper sweeper, RequestCounter requests, TimeProvider time, TextWriter output)
+    IBlobStore store, ModelRegistry models, IOrchestrationClient orchestrations, IngestSweeper sweeper, RequestCounter requests, TimeProvider time, TextWriter output,
+    ChaosInjector? chaos = null)
 {
     private static readonly TimeSpan UploadStreamTimeout = TimeSpan.FromMinutes(10);
 
     public sealed record Result(
         int Images, int BatchSize, int ChunkSize, double LabelImagesPerSecond, double PipelineImagesPerSecond, double Ratio,
         double UploadStreamImagesPerSecond, double UploadStreamRatio, string Model, DateTimeOffset MeasuredAt,
-        int Chunks, RequestCounts BatchRequests, RequestCounts BatchRequestsPerImage, RequestCounts UploadStreamRequests, RequestCounts UploadStreamRequestsPerImage);
+        int Chunks, RequestCounts BatchRequests, RequestCounts BatchRequestsPerImage, RequestCounts UploadStreamRequests, RequestCounts UploadStreamRequestsPerImage,
+        LatencyComparison? Latency = null);
+
+    /// <summary>The batch with simulated service latency against the same batch without (<c>--bench-latency</c>).</summary>
+    /// <param name="WithoutImagesPerSecond">The first pass without latency (the table's pipeline figure).</param>
+    /// <param name="WithoutAgainImagesPerSecond">The pass without latency after the one with it.</param>
+    /// <param name="Ratio">With latency over the pass without that came after it (target >= 0.8).</param>
+    /// <param name="WorkerRatio">
+    /// The worker's own throughput (images over the seconds of its runs, <see cref="WorkerRunMeter"/>) with latency over
+    /// without (the pass after): what concurrency in the worker hides, without the orchestration's polls around it.
+    /// </param>
+    /// <param name="InjectedMillisecondsPerImage">The latency injected into the pass with it, all calls added up, per labeled image: what concurrency had to hide.</param>
+    public sealed record LatencyComparison(
+        string Profile, double WithoutImagesPerSecond, double WithoutAgainImagesPerSecond, double WithImagesPerSecond, double Ratio,
+        double InjectedMillisecondsPerImage, RequestCounts RequestsPerImage, IReadOnlyList<OperationLatency> Operations,
+        double WorkerWithoutImagesPerSecond, double WorkerWithImagesPerSecond, double WorkerRatio);
+
+    /// <summary>One chaos operation's calls in the pass with latency and the latency injected into them, all together.</summary>
+    public sealed record OperationLatency(string Operation, long Calls, long Delayed, double DelayedMilliseconds);
+
+    private sealed record BatchPass(
+        int Labeled, double Seconds, double ImagesPerSecond, RequestCounts Requests, TimeSpan InjectedLatency, IReadOnlyList<OperationLatency> Operations,
+        double WorkerImagesPerSecond);
 
     /// <summary>The bench's own look at the results (counting records), kept out of the pipeline's request counts.</summary>
     private IBlobStore Uncounted => store is CountingBlobStore counting ? counting.Inner : store;
@@ -54,21 +78,30 @@ internal sealed class PipelineBench(
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"alexnet label: {direct.Run.Statistics.Labeled} images in {direct.Run.Statistics.Seconds:F1} s, {labelRate:F1} img/s"));
 
             string batch = $"bench-{time.GetUtcNow():yyyyMMdd-HHmmss}";
-            await UploadAsync(images, batch, cancellationToken);
+            using var workerMeter = new WorkerRunMeter();
+            BatchPass first = await BatchPassAsync(images, batch, chunkSize, withLatency: false, workerMeter, cancellationToken);
+            int labeled = first.Labeled;
+            double pipelineRate = first.ImagesPerSecond;
+            RequestCounts batchRequests = first.Requests;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"pipeline batch: {labeled} images in {first.Seconds:F1} s, {pipelineRate:F1} img/s (worker {first.WorkerImagesPerSecond:F1} img/s)"));
 
-            RequestCounts before = requests.Snapshot();
-            var clock = Stopwatch.StartNew();
-            await orchestrations.StartLabelBatchAsync(new LabelBatchInput(batch, ChunkSize: chunkSize, PollSeconds: 1, ChunkTimeoutSeconds: 600), cancellationToken);
-            OrchestrationStatus status = await orchestrations.WaitForEndAsync(batch, TimeSpan.FromMilliseconds(250), time, cancellationToken);
-            clock.Stop();
-            RequestCounts batchRequests = requests.Snapshot() - before;
-            if (status.State != OrchestrationState.Completed)
-                throw new CliException($"pipeline batch {batch} ended {status.State}: {status.FailureMessage}");
-            var summary = await store.DownloadAsync(LabelPaths.LabelsContainer, LabelPaths.BatchFile(batch, LabelPaths.Summary), cancellationToken)
-                ?? throw new CliException($"pipeline batch {batch} wrote no summary");
-            var labeled = JsonSerializer.Deserialize(summary.Content.ToMemory().Span, LabelJsonContext.Default.BatchSummary)!.Labeled;
-            double pipelineRate = labeled / clock.Elapsed.TotalSeconds;
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"pipeline batch: {labeled} images in {clock.Elapsed.TotalSeconds:F1} s, {pipelineRate:F1} img/s"));
+            LatencyComparison? latency = null;
+            if (chaos is not null)
+            {
+                // The same images under new batch ids: with the latency on, then without again. The ratio takes the pass
+                // after, not the first one: the first pays for warming up (the worker's first rounds, JIT), which would
+                // flatter the ratio; a later pass meets a fuller Azurite, which can only lower it.
+                BatchPass slow = await BatchPassAsync(images, batch + "-latency", chunkSize, withLatency: true, workerMeter, cancellationToken);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"pipeline batch with {chaos.Options.LatencyProfile} latency: {slow.Labeled} images in {slow.Seconds:F1} s, {slow.ImagesPerSecond:F1} img/s (worker {slow.WorkerImagesPerSecond:F1} img/s; {slow.InjectedLatency.TotalMilliseconds / Math.Max(slow.Labeled, 1):F0} ms of latency per image)"));
+                BatchPass again = await BatchPassAsync(images, batch + "-again", chunkSize, withLatency: false, workerMeter, cancellationToken);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"pipeline batch again without: {again.Labeled} images in {again.Seconds:F1} s, {again.ImagesPerSecond:F1} img/s (worker {again.WorkerImagesPerSecond:F1} img/s)"));
+                latency = new LatencyComparison(
+                    chaos.Options.LatencyProfile!, pipelineRate, again.ImagesPerSecond, slow.ImagesPerSecond, slow.ImagesPerSecond / again.ImagesPerSecond,
+                    slow.InjectedLatency.TotalMilliseconds / Math.Max(slow.Labeled, 1), slow.Requests.Per(Math.Max(slow.Labeled, 1)), slow.Operations,
+                    again.WorkerImagesPerSecond, slow.WorkerImagesPerSecond, slow.WorkerImagesPerSecond / again.WorkerImagesPerSecond);
+                labeled = Math.Min(labeled, Math.Min(slow.Labeled, again.Labeled));
+            }
 
             var (streamRate, streamRequests) = await UploadStreamAsync(images, batch + "-uploads", count, cancellationToken);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"upload stream: {count} images, {streamRate:F1} img/s"));
@@ -76,7 +109,7 @@ internal sealed class PipelineBench(
             var result = new Result(
                 count, batchSize, chunkSize, labelRate, pipelineRate, pipelineRate / labelRate, streamRate, streamRate / labelRate,
                 package.Manifest.Version, time.GetUtcNow(), (count + chunkSize - 1) / chunkSize,
-                batchRequests, batchRequests.Per(Math.Max(labeled, 1)), streamRequests, streamRequests.Per(count));
+                batchRequests, batchRequests.Per(Math.Max(labeled, 1)), streamRequests, streamRequests.Per(count), latency);
             if (json)
             {
                 output.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
@@ -85,8 +118,18 @@ internal sealed class PipelineBench(
             {
                 var table = new Table().Title("local pipeline against alexnet label, same images and model").AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
                 table.AddRow("alexnet label (folder to folder)", string.Create(CultureInfo.InvariantCulture, $"{labelRate:F1} img/s"));
-                table.AddRow("pipeline (orchestration, queue, worker, Azurite)", string.Create(CultureInfo.InvariantCulture, $"{pipelineRate:F1} img/s ({labeled} labeled in {clock.Elapsed.TotalSeconds:F1} s)"));
+                table.AddRow("pipeline (orchestration, queue, worker, Azurite)", string.Create(CultureInfo.InvariantCulture, $"{pipelineRate:F1} img/s ({labeled} labeled in {first.Seconds:F1} s)"));
                 table.AddRow("ratio pipeline / label (target >= 0.80)", result.Ratio.ToString("F3", CultureInfo.InvariantCulture));
+                if (latency is not null)
+                {
+                    table.AddRow("pipeline again without latency (after the pass with it)", string.Create(CultureInfo.InvariantCulture, $"{latency.WithoutAgainImagesPerSecond:F1} img/s"));
+                    table.AddRow(string.Create(CultureInfo.InvariantCulture, $"pipeline with {latency.Profile} latency ({latency.InjectedMillisecondsPerImage:F0} ms injected per image)"),
+                        string.Create(CultureInfo.InvariantCulture, $"{latency.WithImagesPerSecond:F1} img/s"));
+                    table.AddRow("ratio with latency / without, batch wall time (the pass after)", latency.Ratio.ToString("F3", CultureInfo.InvariantCulture));
+                    table.AddRow("worker alone (images / seconds of its runs): without, with latency",
+                        string.Create(CultureInfo.InvariantCulture, $"{latency.WorkerWithoutImagesPerSecond:F1}, {latency.WorkerWithImagesPerSecond:F1} img/s"));
+                    table.AddRow("ratio with latency / without, worker (target >= 0.80)", latency.WorkerRatio.ToString("F3", CultureInfo.InvariantCulture));
+                }
                 table.AddRow("upload stream (ingest sweep, one message per image, worker)", string.Create(CultureInfo.InvariantCulture, $"{streamRate:F1} img/s"));
                 table.AddRow("ratio upload stream / label", result.UploadStreamRatio.ToString("F3", CultureInfo.InvariantCulture));
                 CliConsole.For(output).Write(table);
@@ -99,6 +142,53 @@ internal sealed class PipelineBench(
             if (Directory.Exists(work))
                 Directory.Delete(work, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The images uploaded to <c>incoming/&lt;batch&gt;/</c> (untimed, never delayed), then labeled by the LabelBatch
+    /// orchestration, timed from its start to its end, with the chaos latency on or off for that time.
+    /// </summary>
+    private async Task<BatchPass> BatchPassAsync(
+        string images, string batch, int chunkSize, bool withLatency, WorkerRunMeter workerMeter, CancellationToken cancellationToken)
+    {
+        await UploadAsync(images, batch, cancellationToken);
+
+        RequestCounts before = requests.Snapshot();
+        TimeSpan delayedBefore = chaos?.Statistics.DelayTime ?? TimeSpan.Zero;
+        var operationsBefore = (chaos?.Statistics.Snapshot() ?? []).ToDictionary(o => o.Operation, StringComparer.Ordinal);
+        var workerBefore = workerMeter.Snapshot();
+        if (chaos is not null)
+            chaos.Active = withLatency;
+        var clock = Stopwatch.StartNew();
+        OrchestrationStatus status;
+        try
+        {
+            await orchestrations.StartLabelBatchAsync(new LabelBatchInput(batch, ChunkSize: chunkSize, PollSeconds: 1, ChunkTimeoutSeconds: 600), cancellationToken);
+            status = await orchestrations.WaitForEndAsync(batch, TimeSpan.FromMilliseconds(250), time, cancellationToken);
+        }
+        finally
+        {
+            clock.Stop();
+            if (chaos is not null)
+                chaos.Active = false;
+        }
+        RequestCounts batchRequests = requests.Snapshot() - before;
+        var workerAfter = workerMeter.Snapshot();
+        double workerSeconds = workerAfter.Seconds - workerBefore.Seconds;
+        double workerRate = workerSeconds > 0 ? (workerAfter.Labeled - workerBefore.Labeled) / workerSeconds : 0;
+        TimeSpan injected = (chaos?.Statistics.DelayTime ?? TimeSpan.Zero) - delayedBefore;
+        List<OperationLatency> operations = [.. (chaos?.Statistics.Snapshot() ?? []).Select(after =>
+        {
+            ChaosOperationStatistics? was = operationsBefore.GetValueOrDefault(after.Operation);
+            return new OperationLatency(after.Operation, after.Calls - (was?.Calls ?? 0), after.Delays - (was?.Delays ?? 0),
+                (after.DelayTime - (was?.DelayTime ?? TimeSpan.Zero)).TotalMilliseconds);
+        }).Where(o => o.Calls > 0)];
+        if (status.State != OrchestrationState.Completed)
+            throw new CliException($"pipeline batch {batch} ended {status.State}: {status.FailureMessage}");
+        var summary = await Uncounted.DownloadAsync(LabelPaths.LabelsContainer, LabelPaths.BatchFile(batch, LabelPaths.Summary), cancellationToken)
+            ?? throw new CliException($"pipeline batch {batch} wrote no summary");
+        int labeled = JsonSerializer.Deserialize(summary.Content.ToMemory().Span, LabelJsonContext.Default.BatchSummary)!.Labeled;
+        return new BatchPass(labeled, clock.Elapsed.TotalSeconds, labeled / clock.Elapsed.TotalSeconds, batchRequests, injected, operations, workerRate);
     }
 
     /// <summary>Requests per labeled image by kind, the kinds neither way used left out.</summary>

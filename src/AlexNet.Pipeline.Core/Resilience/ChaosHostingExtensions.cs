@@ -24,12 +24,23 @@ public static class ChaosHostingExtensions
 
         services.AddOptions<ChaosOptions>()
             .BindConfiguration(ChaosOptions.SectionName)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        // The options' own sentences (ChaosOptions.Errors), each naming its setting, rather than the annotations' wrapper.
+        services.AddSingleton<IValidateOptions<ChaosOptions>, ChaosOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(provider => new ChaosInjector(provider.GetRequiredService<IOptions<ChaosOptions>>().Value, provider.GetRequiredService<TimeProvider>()));
         services.Decorate<IBlobStore>(nameof(AddPipelineChaos), (provider, store) => new ChaosBlobStore(store, provider.GetRequiredService<ChaosInjector>()));
         services.Decorate<IWorkQueueFactory>(nameof(AddPipelineChaos), (provider, queues) => new ChaosWorkQueueFactory(queues, provider.GetRequiredService<ChaosInjector>()));
         return builder;
+    }
+}
+
+internal sealed class ChaosOptionsValidator : IValidateOptions<ChaosOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ChaosOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        List<string> errors = [.. options.Errors()];
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -22,7 +22,9 @@ public enum ChaosFaultFamily
 /// Runs calls through Polly's chaos strategies: a latency strategy and a fault strategy before the call, and a second
 /// fault strategy after it (the response lost on the way back). Each decision is a draw from a <see cref="Random"/>
 /// seeded with <see cref="ChaosOptions.Seed"/> and the call's identity, so which calls fail does not depend on thread
-/// timing: the same seed and the same work fault the same calls.
+/// timing: the same seed and the same work fault the same calls. Latency is either a flat <see cref="ChaosOptions.Latency"/>
+/// for <see cref="ChaosOptions.LatencyRate"/> of the calls, or per kind of call (<see cref="ChaosOptions.Latencies"/>, a
+/// <see cref="ChaosOptions.LatencyProfile"/>) with a tail; <see cref="Active"/> switches all of it on and off at run time.
 /// </summary>
 public sealed class ChaosInjector
 {
@@ -32,12 +34,17 @@ public sealed class ChaosInjector
     private readonly ResiliencePipeline before;
     private readonly ResiliencePipeline after;
     private readonly ConcurrentDictionary<string, int> occurrences = new(StringComparer.Ordinal);
+    private volatile bool active;
 
+    /// <exception cref="ArgumentException">The options are not valid; the message names the setting.</exception>
     public ChaosInjector(ChaosOptions options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
+        options = options.Resolve();
         this.options = options;
+        active = options.Enabled;
+        ValueTask<bool> IsActive() => ValueTask.FromResult(active);
 
         // Split the fault rate so that before and after together fault FaultRate of the calls.
         double beforeRate = options.FaultRate * (1 - options.LostResponseShare);
@@ -46,14 +53,18 @@ public sealed class ChaosInjector
         before = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddChaosLatency(new ChaosLatencyStrategyOptions
             {
-                Enabled = options.Enabled,
-                InjectionRateGenerator = args => Decide(args.Context, "latency", options.LatencyRate),
-                Latency = options.Latency,
-                OnLatencyInjected = args => Count(args.Context, Statistics.Delayed),
+                EnabledGenerator = _ => IsActive(),
+                InjectionRateGenerator = args => ValueTask.FromResult(LatencyOf(Call(args.Context)) > TimeSpan.Zero ? 1.0 : 0.0),
+                LatencyGenerator = args => ValueTask.FromResult(LatencyOf(Call(args.Context))),
+                OnLatencyInjected = args =>
+                {
+                    Statistics.Delayed(Call(args.Context).Operation, args.Latency);
+                    return ValueTask.CompletedTask;
+                },
             })
             .AddChaosFault(new ChaosFaultStrategyOptions
             {
-                Enabled = options.Enabled,
+                EnabledGenerator = _ => IsActive(),
                 InjectionRateGenerator = args => Decide(args.Context, "fault", beforeRate),
                 FaultGenerator = args => ValueTask.FromResult<Exception?>(Fault(args.Context, lostResponse: false)),
                 OnFaultInjected = args => Count(args.Context, Statistics.Faulted),
@@ -62,7 +73,7 @@ public sealed class ChaosInjector
         after = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddChaosFault(new ChaosFaultStrategyOptions
             {
-                Enabled = options.Enabled,
+                EnabledGenerator = _ => IsActive(),
                 InjectionRateGenerator = args => Decide(args.Context, "lost", afterRate),
                 FaultGenerator = args => ValueTask.FromResult<Exception?>(Fault(args.Context, lostResponse: true)),
                 OnFaultInjected = args => Count(args.Context, Statistics.LostResponse),
@@ -70,7 +81,33 @@ public sealed class ChaosInjector
             .Build();
     }
 
+    /// <summary>The options in force: those given, with their <see cref="ChaosOptions.LatencyProfile"/> applied.</summary>
     public ChaosOptions Options => options;
+
+    /// <summary>
+    /// Whether calls are delayed and faulted now; starts as <see cref="ChaosOptions.Enabled"/>. Off, the decorators pass
+    /// calls straight through (and still count them), so one host can measure the same work with and without.
+    /// </summary>
+    public bool Active
+    {
+        get => active;
+        set => active = value;
+    }
+
+    /// <summary>
+    /// How long a call would be delayed while <see cref="Active"/>: for a kind of call with a latency in
+    /// <see cref="ChaosOptions.Latencies"/>, its base or (for <see cref="ChaosOptions.TailRate"/> of the calls, drawn
+    /// from the call's identity) <see cref="ChaosOptions.TailLatency"/>; otherwise <see cref="ChaosOptions.Latency"/> for
+    /// <see cref="ChaosOptions.LatencyRate"/> of the calls, and zero for the rest.
+    /// </summary>
+    /// <param name="occurrence">Which time this operation on this target is made (1 for the first).</param>
+    public TimeSpan LatencyOf(string operation, string target, int occurrence = 1)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ArgumentNullException.ThrowIfNull(target);
+        string key = $"{operation}\n{target}";
+        return LatencyOf(new ChaosCall(ChaosFaultFamily.Storage, operation, key, occurrence));
+    }
 
     public ChaosStatistics Statistics { get; } = new();
 
@@ -108,6 +145,15 @@ public sealed class ChaosInjector
             await call(token).ConfigureAwait(false);
             return true;
         }, cancellationToken);
+    }
+
+    private static ChaosCall Call(ResilienceContext context) => context.Properties.GetValue(CallKey, default!);
+
+    private TimeSpan LatencyOf(ChaosCall call)
+    {
+        if (ChaosLatencyProfiles.KindOf(call.Operation) is { } kind && options.Latencies.TryGetValue(kind, out TimeSpan latency))
+            return options.TailRate > 0 && Draw(call, "tail") < options.TailRate ? options.TailLatency : latency;
+        return Draw(call, "latency") < options.LatencyRate ? options.Latency : TimeSpan.Zero;
     }
 
     /// <summary>A rate of 1 or 0 for this call: the strategies' own randomizer then only carries out the seeded decision.</summary>
