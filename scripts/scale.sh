@@ -34,7 +34,13 @@ persistence=(--location "$out/azurite")
 node_modules/.bin/azurite --silent --skipApiVersionCheck --disableTelemetry "${persistence[@]}" \
     --blobPort "$port" --queuePort "$((port + 1))" --tablePort "$((port + 2))" > "$out/azurite.log" 2>&1 &
 azurite_pid=$!
-trap 'kill "$azurite_pid" 2>/dev/null || true' EXIT
+# Azurite can take a while over SIGTERM with a large in-memory store (seen: still serving minutes later): then SIGKILL.
+stop_azurite() {
+    kill "$azurite_pid" 2>/dev/null || return 0
+    for _ in $(seq 1 20); do kill -0 "$azurite_pid" 2>/dev/null || return 0; sleep 0.5; done
+    kill -9 "$azurite_pid" 2>/dev/null || true
+}
+trap stop_azurite EXIT
 for _ in $(seq 1 60); do
     (echo > "/dev/tcp/127.0.0.1/$((port + 2))") 2>/dev/null && break
     sleep 0.5
