@@ -76,11 +76,12 @@ public sealed class IngestSweeperTests : IAsyncLifetime
         SweepResult second = await sweeper.SweepAsync();
         var secondSent = await pipeline.DrainLabelQueueAsync();
 
-        // Nothing was labeled in between, so the second sweep sends c, then a again (dropped as a duplicate).
+        // Nothing was labeled in between: the second sweep sends c, and leaves a and b, queued by the first within
+        // Ingest:RequeueAfter, waiting (a Storage Queue has no duplicate detection to drop them).
         Assert.True(first.Incomplete);
         Assert.Equal(2, first.Queued);
         Assert.Equal([$"{batch}/a.png", $"{batch}/b.png"], firstSent.SelectMany(m => m.Request.Items!.Select(i => i.Path)).Order());
-        Assert.Equal(2, second.Queued);
+        Assert.Equal((1, 2, false), (second.Queued, second.Waiting, second.Incomplete));
         Assert.Equal([$"{batch}/c.png"], secondSent.SelectMany(m => m.Request.Items!.Select(i => i.Path)));
     }
 

@@ -58,4 +58,13 @@ public sealed class IngestOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00", ErrorMessage = "Ingest:WatermarkMargin must be between 0 and 1 day.")]
     public TimeSpan WatermarkMargin { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long a sweep leaves an upload it queued alone while it still has no record (its message waits in the queue,
+    /// or the worker is on it) before queuing it again. Service Bus drops such a repeat by its message id; a Storage
+    /// Queue (the local pipeline) does not, and the worker would receive the upload twice. A message that was lost
+    /// (dead-lettered, or never labeled within this time) is sent again after it; remembered in memory only.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00", ErrorMessage = "Ingest:RequeueAfter must be between 0 and 1 day.")]
+    public TimeSpan RequeueAfter { get; set; } = TimeSpan.FromMinutes(10);
 }

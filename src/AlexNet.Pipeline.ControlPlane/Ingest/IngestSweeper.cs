@@ -13,7 +13,8 @@ namespace AlexNet.Pipeline.Ingest;
 /// <param name="Seen">Uploads listed.</param>
 /// <param name="Recorded">Uploads that already have a label or rejected record for their current version.</param>
 /// <param name="Incomplete">True when the sweep stopped at <see cref="IngestOptions.SweepMaxIngests"/>: the next one goes on.</param>
-public sealed record SweepResult(int Seen, int Recorded, int Queued, int Rejected, int AlreadyRejected, int Vanished, bool Incomplete);
+/// <param name="Waiting">Uploads still without a record that this sweeper queued within <c>Ingest:RequeueAfter</c>: not queued again.</param>
+public sealed record SweepResult(int Seen, int Recorded, int Queued, int Rejected, int AlreadyRejected, int Vanished, bool Incomplete, int Waiting = 0);
 
 /// <summary>
 /// The safety net under the upload events, which can be lost, repeated or late: finds uploads that have neither a
@@ -56,6 +57,9 @@ public sealed partial class IngestSweeper(
     // Uploads above their folder's watermark found recorded, by name: their ETag and when they were last modified.
     private readonly Dictionary<string, (string ETag, DateTimeOffset LastModified)> recordedAbove = new(StringComparer.Ordinal);
 
+    // Uploads this sweeper queued and that had no record since, by name: the ETag queued and when (Ingest:RequeueAfter).
+    private readonly Dictionary<string, (string ETag, DateTimeOffset QueuedAt)> queuedRecently = new(StringComparer.Ordinal);
+
     // The state as last read or written, and the ETag of that version of its blob.
     private SweepState? state;
     private string? stateETag;
@@ -92,7 +96,12 @@ public sealed partial class IngestSweeper(
         LastSweepReconciled = reconcile;
         DateTimeOffset candidate = now - settings.WatermarkMargin;
 
-        int seen = 0, recorded = 0, limit = settings.SweepMaxIngests;
+        int seen = 0, recorded = 0, waiting = 0, limit = settings.SweepMaxIngests;
+        foreach (var (name, sent) in queuedRecently.ToList())
+        {
+            if (now - sent.QueuedAt >= settings.RequeueAfter)
+                queuedRecently.Remove(name);
+        }
         string? cursor = resumeAfter;
         var after = new List<BlobEntry>();
         var before = new List<BlobEntry>();
@@ -134,6 +143,7 @@ public sealed partial class IngestSweeper(
             if (state == RecordState.Current)
             {
                 recorded++;
+                queuedRecently.Remove(entry.Name);
                 recordedAbove[entry.Name] = (entry.ETag, entry.LastModified);
                 scan.Recorded(entry.LastModified);
                 continue;
@@ -142,6 +152,12 @@ public sealed partial class IngestSweeper(
                 withoutRecord.Add(entry.Name);
 
             scan.Unrecorded(entry.LastModified);
+            if (queuedRecently.TryGetValue(entry.Name, out var queued) && queued.ETag == entry.ETag)
+            {
+                // Queued by an earlier sweep within Ingest:RequeueAfter and not labeled yet: its message is on its way.
+                waiting++;
+                continue;
+            }
             List<BlobEntry> side = cursor is not null && string.CompareOrdinal(entry.Name, cursor) <= 0 ? before : after;
             if (side.Count == limit)
             {
@@ -177,6 +193,8 @@ public sealed partial class IngestSweeper(
             // A rejected record now exists for this version: the upload is recorded.
             if (outcomes[i] is IngestOutcome.Rejected or IngestOutcome.AlreadyRejected)
                 recordedAbove[pending[i].Name] = (pending[i].ETag, pending[i].LastModified);
+            else if (outcomes[i] is IngestOutcome.Queued)
+                queuedRecently[pending[i].Name] = (pending[i].ETag, now);
         }
 
         await SaveStateAsync(current, Advance(current, scans, cutFolder, candidate, now, reconcile && cutFolder is null), cancellationToken).ConfigureAwait(false);
@@ -188,7 +206,8 @@ public sealed partial class IngestSweeper(
             outcomes.Count(o => o == IngestOutcome.Rejected),
             outcomes.Count(o => o == IngestOutcome.AlreadyRejected),
             outcomes.Count(o => o == IngestOutcome.Vanished),
-            incomplete);
+            incomplete,
+            waiting);
         LogSwept(logger, settings.Container, reconcile, result.Seen, result.Recorded, result.Queued, result.Rejected, result.Incomplete);
         return result;
     }
