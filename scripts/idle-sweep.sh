@@ -22,22 +22,14 @@ warm="${IDLE_WARM_S:-90}"
 measure="${IDLE_MEASURE_S:-60}"
 out="$(mktemp -d /tmp/alexnet-idle-sweep-XXXXXX)"
 
-node_modules/.bin/azurite --silent --skipApiVersionCheck --disableTelemetry --location "$out/azurite" --debug "$out/azurite-debug.log" \
-    --blobPort "$port" --queuePort "$((port + 1))" --tablePort "$((port + 2))" > "$out/azurite.log" 2>&1 &
-azurite_pid=$!
+source scripts/lib/private-azurite.sh
 pipeline_pid=
 cleanup() {
     [[ -n "$pipeline_pid" ]] && kill "$pipeline_pid" 2>/dev/null && wait "$pipeline_pid" 2>/dev/null
-    kill "$azurite_pid" 2>/dev/null || true
+    stop_private_azurite
 }
 trap cleanup EXIT
-for _ in $(seq 1 60); do
-    (echo > "/dev/tcp/127.0.0.1/$((port + 2))") 2>/dev/null && break
-    sleep 0.5
-done
-
-key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-storage="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$port/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$((port + 1))/devstoreaccount1;TableEndpoint=http://127.0.0.1:$((port + 2))/devstoreaccount1;"
+start_private_azurite "$port" "$out" --location "$out/azurite" --debug "$out/azurite-debug.log"
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 # Azurite's debug log has one "<Service>StorageContextMiddleware: RequestMethod=" line per request it serves.
 requests() { grep -c "StorageContextMiddleware: RequestMethod=" "$out/azurite-debug.log" || true; }

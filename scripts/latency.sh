@@ -28,25 +28,9 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
 fi
 alexnet=src/AlexNet.Cli/bin/Release/net10.0/alexnet
 [[ -x "$alexnet" ]] || { echo "latency: $alexnet is missing; build src/AlexNet.Cli in Release" >&2; exit 1; }
-[[ -x node_modules/.bin/azurite ]] || { echo "latency: node_modules/.bin/azurite is missing; run npm ci" >&2; exit 1; }
-
-node_modules/.bin/azurite --silent --skipApiVersionCheck --disableTelemetry --location "$out/azurite" \
-    --blobPort "$port" --queuePort "$((port + 1))" --tablePort "$((port + 2))" > "$out/azurite.log" 2>&1 &
-azurite_pid=$!
-# Azurite can take a while over SIGTERM with a large in-memory store (seen: still serving minutes later): then SIGKILL.
-stop_azurite() {
-    kill "$azurite_pid" 2>/dev/null || return 0
-    for _ in $(seq 1 20); do kill -0 "$azurite_pid" 2>/dev/null || return 0; sleep 0.5; done
-    kill -9 "$azurite_pid" 2>/dev/null || true
-}
-trap stop_azurite EXIT
-for _ in $(seq 1 60); do
-    (echo > "/dev/tcp/127.0.0.1/$((port + 2))") 2>/dev/null && break
-    sleep 0.5
-done
-
-key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-storage="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$port/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$((port + 1))/devstoreaccount1;TableEndpoint=http://127.0.0.1:$((port + 2))/devstoreaccount1;"
+source scripts/lib/private-azurite.sh
+trap stop_private_azurite EXIT
+start_private_azurite "$port" "$out" --location "$out/azurite"
 
 echo "latency: $images images, profile $profile, Azurite on $port; output in $out"
 status=0

@@ -27,30 +27,15 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
 fi
 alexnet="${ALEXNET:-src/AlexNet.Cli/bin/Release/net10.0/alexnet}"
 [[ -x "$alexnet" ]] || { echo "scale: $alexnet is missing; build src/AlexNet.Cli in Release" >&2; exit 1; }
-[[ -x node_modules/.bin/azurite ]] || { echo "scale: node_modules/.bin/azurite is missing; run npm ci" >&2; exit 1; }
-
 persistence=(--location "$out/azurite")
 [[ "${SCALE_IN_MEMORY:-0}" == 1 ]] && persistence=(--inMemoryPersistence)
-node_modules/.bin/azurite --silent --skipApiVersionCheck --disableTelemetry "${persistence[@]}" \
-    --blobPort "$port" --queuePort "$((port + 1))" --tablePort "$((port + 2))" > "$out/azurite.log" 2>&1 &
-azurite_pid=$!
-# Azurite can take a while over SIGTERM with a large in-memory store (seen: still serving minutes later): then SIGKILL.
-stop_azurite() {
-    kill "$azurite_pid" 2>/dev/null || return 0
-    for _ in $(seq 1 20); do kill -0 "$azurite_pid" 2>/dev/null || return 0; sleep 0.5; done
-    kill -9 "$azurite_pid" 2>/dev/null || true
-}
-trap stop_azurite EXIT
-for _ in $(seq 1 60); do
-    (echo > "/dev/tcp/127.0.0.1/$((port + 2))") 2>/dev/null && break
-    sleep 0.5
-done
+source scripts/lib/private-azurite.sh
+trap stop_private_azurite EXIT
+start_private_azurite "$port" "$out" "${persistence[@]}"
 
 # CPU seconds (user + system) of a process so far, from /proc.
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 
-key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-storage="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$port/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$((port + 1))/devstoreaccount1;TableEndpoint=http://127.0.0.1:$((port + 2))/devstoreaccount1;"
 
 echo "scale: $images by batch (chunks of $chunk), $stream by upload stream; Azurite on $port ($([[ "${SCALE_IN_MEMORY:-0}" == 1 ]] && echo in memory || echo disk)); output in $out"
 echo "scale: load before: $(uptime)"
