@@ -154,14 +154,7 @@ public sealed class IncrementalSweepTests : IAsyncLifetime
     private async Task UploadLabeledAsync(string path)
     {
         BlobEntry upload = await pipeline.UploadAsync($"{batch}/{path}", SampleImages.Solid(ImageFormat.Png, 8, 8, SKColors.Red));
-        var record = new LabelRecord(
-            batch,
-            new ImageIdentity(upload.Container, upload.Name, upload.ETag, "0", upload.Size),
-            new ModelIdentity("v1", "0"),
-            "Center",
-            [new LabelScore("shirt", 6, 0.9f)],
-            DateTimeOffset.UtcNow);
-        await pipeline.Store.UploadAsync(LabelPaths.LabelsContainer, LabelPaths.Record(batch, path), BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(record, LabelJsonContext.Default.LabelRecord)));
+        await pipeline.WriteLabelRecordAsync(batch, path, upload);
     }
 
     /// <summary>Uploads one blob, once armed, while a listing of the upload container is under way (after its first entry).</summary>

@@ -136,15 +136,5 @@ public sealed class IngestSweeperTests : IAsyncLifetime
     public Task DisposeAsync() => pipeline.DisposeAsync().AsTask();
 
     /// <summary>What the worker writes once it has labeled this version of the upload.</summary>
-    private async Task WriteLabelRecordAsync(string path, BlobEntry upload)
-    {
-        var record = new LabelRecord(
-            batch,
-            new ImageIdentity(upload.Container, upload.Name, upload.ETag, "0", upload.Size),
-            new ModelIdentity("v1", "0"),
-            "Center",
-            [new LabelScore("shirt", 6, 0.9f)],
-            DateTimeOffset.UtcNow);
-        await pipeline.Store.UploadAsync(LabelPaths.LabelsContainer, LabelPaths.Record(batch, path), BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(record, LabelJsonContext.Default.LabelRecord)));
-    }
+    private Task WriteLabelRecordAsync(string path, BlobEntry upload) => pipeline.WriteLabelRecordAsync(batch, path, upload);
 }

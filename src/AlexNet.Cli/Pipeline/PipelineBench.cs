@@ -224,7 +224,7 @@ internal sealed class PipelineBench(
         {
         }
         int records;
-        while ((records = await CountRecordsAsync(batch, cancellationToken)) < count)
+        while ((records = await BatchReport.CountLabelRecordsAsync(Uncounted, batch, cancellationToken)) < count)
         {
             if (clock.Elapsed > UploadStreamTimeout)
                 throw new CliException($"upload stream: {records} of {count} images labeled after {UploadStreamTimeout.TotalMinutes:F0} minutes");
@@ -239,16 +239,6 @@ internal sealed class PipelineBench(
         Parallel.ForEachAsync(Directory.GetFiles(images), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (file, ct) =>
             await store.CreateIfAbsentAsync(PipelineNames.IncomingContainer, $"{batch}/{Path.GetFileName(file)}", BinaryData.FromBytes(await File.ReadAllBytesAsync(file, ct)), "image/jpeg", ct));
 
-    private async Task<int> CountRecordsAsync(string batch, CancellationToken cancellationToken)
-    {
-        int records = 0;
-        await foreach (BlobEntry entry in Uncounted.ListAsync(LabelPaths.LabelsContainer, batch + "/", cancellationToken))
-        {
-            if (!LabelPaths.IsBatchFile(batch, entry.Name))
-                records++;
-        }
-        return records;
-    }
 
     /// <summary>The promoted model; with none promoted, a random-weight 64x64 network is published and promoted (speed does not depend on the weights).</summary>
     internal static async Task<ModelPackage> EnsureModelAsync(ModelRegistry models, TimeProvider time, CancellationToken cancellationToken)

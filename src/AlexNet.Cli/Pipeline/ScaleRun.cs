@@ -108,7 +108,7 @@ internal sealed class ScaleRun(
 
         int records;
         TimeSpan timeout = TimeSpan.FromSeconds(Math.Max(600, count / 10.0));
-        while ((records = await CountRecordsAsync(batch, cancellationToken)) < count)
+        while ((records = await BatchReport.CountLabelRecordsAsync(Uncounted, batch, cancellationToken)) < count)
         {
             if (clock.Elapsed > timeout)
                 break;
@@ -132,17 +132,6 @@ internal sealed class ScaleRun(
         return clock.Elapsed.TotalSeconds;
     }
 
-    private async Task<int> CountRecordsAsync(string batch, CancellationToken cancellationToken)
-    {
-        int records = 0;
-        await foreach (BlobEntry entry in Uncounted.ListAsync(LabelPaths.LabelsContainer, batch + "/", cancellationToken))
-        {
-            if (!LabelPaths.IsBatchFile(batch, entry.Name))
-                records++;
-        }
-
-        return records;
-    }
 
     /// <summary>Rows and approximate bytes of the batch's orchestration history: its own instance and its chunk groups' (<c>&lt;batch&gt;:g0000</c>...).</summary>
     private async Task<(long Rows, long Bytes)> HistoryAsync(string batch, CancellationToken cancellationToken)

@@ -149,7 +149,7 @@ public sealed partial class BatchReport(IBlobStore store, TimeProvider time, ILo
         var names = new List<string>();
         await foreach (BlobEntry entry in store.ListAsync(container, batch + "/", token).ConfigureAwait(false))
         {
-            if (entry.Name.EndsWith(".json", StringComparison.Ordinal) && !LabelPaths.IsBatchFile(batch, entry.Name) && !LabelPaths.IsReviewRecord(batch, entry.Name))
+            if (IsRecord(batch, entry.Name))
                 names.Add(entry.Name);
         }
 
@@ -162,6 +162,23 @@ public sealed partial class BatchReport(IBlobStore store, TimeProvider time, ILo
         }).ConfigureAwait(false);
         return records.Where(r => r is not null).ToList();
     }
+
+    /// <summary>How many label records <c>labels/&lt;batch&gt;/</c> holds now (one listing; nothing is read).</summary>
+    public static async Task<int> CountLabelRecordsAsync(IBlobStore store, string batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        int records = 0;
+        await foreach (BlobEntry entry in store.ListAsync(LabelPaths.LabelsContainer, batch + "/", cancellationToken).ConfigureAwait(false))
+        {
+            if (IsRecord(batch, entry.Name))
+                records++;
+        }
+        return records;
+    }
+
+    /// <summary>A blob of a batch's record folder that is an image's record: not a batch file, not a review decision.</summary>
+    private static bool IsRecord(string batch, string name) =>
+        name.EndsWith(".json", StringComparison.Ordinal) && !LabelPaths.IsBatchFile(batch, name) && !LabelPaths.IsReviewRecord(batch, name);
 
     /// <summary>What the summary counts, added up record by record.</summary>
     private sealed class Totals

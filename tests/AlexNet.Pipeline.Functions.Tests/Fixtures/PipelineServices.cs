@@ -1,5 +1,7 @@
+using System.Text.Json;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Hosting;
+using AlexNet.Pipeline.Labeling;
 using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Storage;
 using AlexNet.Testing;
@@ -60,6 +62,19 @@ public sealed class PipelineServices : IAsyncDisposable
     {
         await Store.UploadAsync(UploadContainer, name, BinaryData.FromBytes(bytes));
         return (await Store.GetEntryAsync(UploadContainer, name))!;
+    }
+
+    /// <summary>The label record the worker writes once it has labeled this version of <paramref name="upload"/> (<paramref name="path"/> within <paramref name="batch"/>).</summary>
+    public async Task WriteLabelRecordAsync(string batch, string path, BlobEntry upload)
+    {
+        var record = new LabelRecord(
+            batch,
+            new ImageIdentity(upload.Container, upload.Name, upload.ETag, "0", upload.Size),
+            new ModelIdentity("v1", "0"),
+            "Center",
+            [new LabelScore("shirt", 6, 0.9f)],
+            DateTimeOffset.UtcNow);
+        await Store.UploadAsync(LabelPaths.LabelsContainer, LabelPaths.Record(batch, path), BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(record, LabelJsonContext.Default.LabelRecord)));
     }
 
     public BlobClient BlobClient(string name) =>
