@@ -29,6 +29,14 @@ public sealed class IngestOptions
     public int SweepParallelism { get; set; } = 4;
 
     /// <summary>
+    /// Most images in one label message from a sweep: the uploads of one batch that pass their checks in one sweep go
+    /// out together, so the queue's send, receive and settle are shared (a Storage Queue bills and serves each one).
+    /// Bounded too by <see cref="LabelRequest.MaxInlineBodyBytes"/> of message body. An upload event still sends one image.
+    /// </summary>
+    [Range(1, 256, ErrorMessage = "Ingest:SweepImagesPerMessage must be between 1 and 256.")]
+    public int SweepImagesPerMessage { get; set; } = 32;
+
+    /// <summary>
     /// A label or rejected record written at least this long after its upload last changed is trusted by the sweep
     /// without being read: whoever wrote it read the upload after that change, as long as one labeling takes less
     /// than this from read to write. Records written sooner are read and their ETag compared.

@@ -182,12 +182,16 @@ public sealed partial class IngestSweeper(
         incomplete |= after.Count + before.Count > pending.Count;
         resumeAfter = incomplete && pending.Count > 0 ? pending[^1].Name : null;
 
+        // In slices, so the first messages go out while later uploads are still being checked.
         var outcomes = new IngestOutcome[pending.Count];
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, pending.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = settings.SweepParallelism, CancellationToken = cancellationToken },
-            async (i, ct) => outcomes[i] = (await ingestor.IngestAsync(pending[i], withoutRecord.Contains(pending[i].Name) ? false : null, ct).ConfigureAwait(false)).Outcome)
-            .ConfigureAwait(false);
+        int slice = settings.SweepImagesPerMessage * settings.SweepParallelism;
+        for (int start = 0; start < pending.Count; start += slice)
+        {
+            List<ListedUpload> uploads = [.. pending.Skip(start).Take(slice).Select(p => new ListedUpload(p, withoutRecord.Contains(p.Name) ? false : null))];
+            IReadOnlyList<IngestResult> results = await ingestor.IngestListedAsync(uploads, cancellationToken).ConfigureAwait(false);
+            for (int i = 0; i < results.Count; i++)
+                outcomes[start + i] = results[i].Outcome;
+        }
         for (int i = 0; i < pending.Count; i++)
         {
             // A rejected record now exists for this version: the upload is recorded.
