@@ -1,8 +1,11 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using AlexNet.Pipeline.Contracts;
 using AlexNet.Pipeline.Messaging;
 using AlexNet.Pipeline.Orchestrations;
 using AlexNet.Pipeline.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AlexNet.Pipeline.Tests.Orchestrations;
 
@@ -81,6 +84,23 @@ public sealed class ListAndChunkActivityTests : IDisposable
         Assert.NotNull(await store.GetEntryAsync("runs", PipelineNames.ChunkDoneBlob("b", "c00001")));
     }
 
+    [Fact]
+    public async Task ChunkRequestsAreWrittenWhileTheListingIsStillGoing()
+    {
+        for (int i = 0; i < 40; i++)
+            await store.UploadAsync("incoming", $"b/{i:D2}.jpg", BinaryData.FromBytes([1]));
+        var watched = new ListingThatWaitsForAChunk(store);
+        var activity = new ListAndChunkActivity(watched, NullLogger<ListAndChunkActivity>.Instance);
+
+        ChunkPlan plan = await activity.RunAsync(new ActivityInvocationContext(OrchestrationNames.ListAndChunk, "b"), new ListAndChunkInput("b", "incoming", "b/", 2));
+
+        Assert.Equal(new ChunkPlan(40, 2, 20), plan);
+        // Its memory does not follow the batch: the first chunk's request was written before the listing ended (an
+        // activity that held every listed name before writing would have left the listing waiting in vain).
+        Assert.True(watched.ChunkWrittenBeforeTheListingEnded, "no chunk request was written while the listing was under way");
+        Assert.Equal(["b/38.jpg", "b/39.jpg"], (await RequestAsync("c00019")).Items.Select(i => i.Path));
+    }
+
     public void Dispose()
     {
         services.Dispose();
@@ -96,4 +116,41 @@ public sealed class ListAndChunkActivityTests : IDisposable
     private Task MarkDoneAsync(string chunk) =>
         store.UploadAsync("runs", PipelineNames.ChunkDoneBlob("b", chunk),
             ContractSerializer.ToBinary(new ChunkDone("b", chunk, 2, 2, 0, 0, 0, 1, "m", "w", DateTimeOffset.UnixEpoch)));
+
+    /// <summary>A store whose listing of <c>incoming</c>, once it has given every name, waits up to 10 s for the first chunk's request before it ends.</summary>
+    private sealed class ListingThatWaitsForAChunk(IBlobStore inner) : IBlobStore
+    {
+        public bool ChunkWrittenBeforeTheListingEnded { get; private set; }
+
+        public async IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            await foreach (BlobEntry entry in inner.ListAsync(container, prefix, cancellationToken))
+                yield return entry;
+            if (container != "incoming")
+                yield break;
+            var waited = Stopwatch.StartNew();
+            while (waited.Elapsed < TimeSpan.FromSeconds(10) && !ChunkWrittenBeforeTheListingEnded)
+            {
+                ChunkWrittenBeforeTheListingEnded = await inner.GetEntryAsync("runs", PipelineNames.ChunkRequestBlob("b", "c00000"), cancellationToken) is not null;
+                await Task.Delay(20, cancellationToken);
+            }
+        }
+
+        public Task<BlobEntry?> GetEntryAsync(string container, string name, CancellationToken cancellationToken = default) => inner.GetEntryAsync(container, name, cancellationToken);
+
+        public Task<BlobDownload?> DownloadAsync(string container, string name, CancellationToken cancellationToken = default) => inner.DownloadAsync(container, name, cancellationToken);
+
+        public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
+            inner.CreateIfAbsentAsync(container, name, content, contentType, cancellationToken);
+
+        public Task<string> UploadAsync(string container, string name, BinaryData content, string? contentType = null, string? ifMatchETag = null, CancellationToken cancellationToken = default) =>
+            inner.UploadAsync(container, name, content, contentType, ifMatchETag, cancellationToken);
+
+        public Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken = default) => inner.DeleteAsync(container, name, cancellationToken);
+
+        public Task SetTagsAsync(string container, string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default) =>
+            inner.SetTagsAsync(container, name, tags, cancellationToken);
+
+        public IAsyncEnumerable<BlobEntry> FindByTagsAsync(string tagQuery, CancellationToken cancellationToken = default) => inner.FindByTagsAsync(tagQuery, cancellationToken);
+    }
 }
