@@ -22,7 +22,7 @@ namespace AlexNet.Cli.Pipeline;
 /// first the labeling engine straight from a folder into a folder, then the same files uploaded to
 /// <c>incoming/&lt;batch&gt;/</c> and labeled through the LabelBatch orchestration, the label queue and the worker.
 /// Pipeline time runs from the orchestration's start to its completion (uploads are the data team's time). Then the
-/// upload stream: the same files under a new batch, one ingest message each, as uploads arrive day to day. Both ways
+/// upload stream: the same files under a new batch, ingested by the sweep as uploads arrive day to day. Both ways
 /// report the blob and queue requests the pipeline made per labeled image, by kind, from the host's
 /// <see cref="RequestCounter"/> (the durable engine's own history and queues are not among them).
 /// </summary>
@@ -130,7 +130,7 @@ internal sealed class PipelineBench(
                         string.Create(CultureInfo.InvariantCulture, $"{latency.WorkerWithoutImagesPerSecond:F1}, {latency.WorkerWithImagesPerSecond:F1} img/s"));
                     table.AddRow("ratio with latency / without, worker (target >= 0.80)", latency.WorkerRatio.ToString("F3", CultureInfo.InvariantCulture));
                 }
-                table.AddRow("upload stream (ingest sweep, one message per image, worker)", string.Create(CultureInfo.InvariantCulture, $"{streamRate:F1} img/s"));
+                table.AddRow("upload stream (ingest sweep, a message per slice of a batch, worker)", string.Create(CultureInfo.InvariantCulture, $"{streamRate:F1} img/s"));
                 table.AddRow("ratio upload stream / label", result.UploadStreamRatio.ToString("F3", CultureInfo.InvariantCulture));
                 CliConsole.For(output).Write(table);
                 CliConsole.For(output).Write(RequestTable(result));
@@ -210,9 +210,9 @@ internal sealed class PipelineBench(
     }
 
     /// <summary>
-    /// The other way in: the same files uploaded under a new batch, each ingested as a message of its own (the sweep
-    /// standing in for the upload events) and labeled by the worker. Timed, and its requests counted, from the first
-    /// sweep to the last record.
+    /// The other way in: the same files uploaded under a new batch, ingested by the sweep (standing in for the upload
+    /// events; it sends them in messages of up to <c>Ingest:SweepImagesPerMessage</c>) and labeled by the worker. Timed,
+    /// and its requests counted, from the first sweep to the last record.
     /// </summary>
     private async Task<(double ImagesPerSecond, RequestCounts Requests)> UploadStreamAsync(string images, string batch, int count, CancellationToken cancellationToken)
     {
