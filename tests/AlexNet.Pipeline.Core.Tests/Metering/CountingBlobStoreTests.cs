@@ -95,7 +95,7 @@ public sealed class RequestCountingTests : IDisposable
     /// <summary>A store that only lists: <paramref name="names"/> generated entries.</summary>
     private sealed class Listing(int names) : IBlobStore
     {
-        public async IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        public async IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix, bool includeMetadata, [EnumeratorCancellation] CancellationToken cancellationToken = default)
         {
             for (int i = 0; i < names; i++)
                 yield return new BlobEntry(container, $"n{i:D6}", 1, "e", DateTimeOffset.UnixEpoch);
@@ -106,7 +106,7 @@ public sealed class RequestCountingTests : IDisposable
 
         public Task<BlobDownload?> DownloadAsync(string container, string name, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-        public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
+        public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
 
         public Task<string> UploadAsync(string container, string name, BinaryData content, string? contentType = null, string? ifMatchETag = null, CancellationToken cancellationToken = default) =>
