@@ -15,6 +15,9 @@ public sealed class IsolatedBlobStore(IBlobStore inner, string suffix) : IBlobSt
     /// <summary>The container's name in the account.</summary>
     public string Map(string container) => $"{container}-{suffix}";
 
+    public IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default) =>
+        ListAsync(container, prefix, includeMetadata: false, cancellationToken);
+
     public async IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix, bool includeMetadata, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await foreach (BlobEntry entry in inner.ListAsync(Map(container), prefix, includeMetadata, cancellationToken).ConfigureAwait(false))
@@ -31,6 +34,9 @@ public sealed class IsolatedBlobStore(IBlobStore inner, string suffix) : IBlobSt
 
     public Task<BlobReader?> OpenReadAsync(string container, string name, string? ifMatchETag, long maxBytes, CancellationToken cancellationToken = default) =>
         inner.OpenReadAsync(Map(container), name, ifMatchETag, maxBytes, cancellationToken);
+
+    public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
+        CreateIfAbsentAsync(container, name, content, contentType, metadata: null, cancellationToken);
 
     public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken = default) =>
         inner.CreateIfAbsentAsync(Map(container), name, content, contentType, metadata, cancellationToken);

@@ -14,6 +14,9 @@ public sealed class ChaosBlobStore(IBlobStore inner, ChaosInjector chaos) : IBlo
 
     public IBlobStore Inner => inner;
 
+    public IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default) =>
+        ListAsync(container, prefix, includeMetadata: false, cancellationToken);
+
     public async IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix, bool includeMetadata, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await chaos.RunAsync(Family, "blob.List", $"{container}/{prefix}", static _ => Task.CompletedTask, cancellationToken).ConfigureAwait(false);
@@ -36,6 +39,9 @@ public sealed class ChaosBlobStore(IBlobStore inner, ChaosInjector chaos) : IBlo
 
     public Task<BlobReader?> OpenReadAsync(string container, string name, string? ifMatchETag, long maxBytes, CancellationToken cancellationToken = default) =>
         chaos.RunAsync(Family, "blob.Download", $"{container}/{name}", token => inner.OpenReadAsync(container, name, ifMatchETag, maxBytes, token), cancellationToken);
+
+    public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
+        CreateIfAbsentAsync(container, name, content, contentType, metadata: null, cancellationToken);
 
     public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken = default) =>
         chaos.RunAsync(Family, "blob.CreateIfAbsent", $"{container}/{name}", token => inner.CreateIfAbsentAsync(container, name, content, contentType, metadata, token), cancellationToken);

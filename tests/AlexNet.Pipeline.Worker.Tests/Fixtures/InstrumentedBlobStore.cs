@@ -35,6 +35,9 @@ public sealed class InstrumentedBlobStore(IBlobStore inner) : IBlobStore
     /// </summary>
     public int InterruptedWritesOf(string container, string name) => interrupted.GetValueOrDefault((container, name));
 
+    public IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default) =>
+        ListAsync(container, prefix, includeMetadata: false, cancellationToken);
+
     public IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix, bool includeMetadata, CancellationToken cancellationToken = default)
     {
         Check("List", container, prefix ?? "");
@@ -90,6 +93,9 @@ public sealed class InstrumentedBlobStore(IBlobStore inner) : IBlobStore
     {
         public void Dispose() => release();
     }
+
+    public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
+        CreateIfAbsentAsync(container, name, content, contentType, metadata: null, cancellationToken);
 
     public async Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken = default)
     {
