@@ -147,6 +147,24 @@ public sealed class CountingBlobStoreMetadataTests(Fixtures.AzuriteFixture azuri
         Assert.Equal((2d, 2d), (counts.Write, counts.Head));
     }
 
+    [Fact]
+    public async Task ACreateWithMetadataIsOneWriteAndAListingWithMetadataTheSamePages()
+    {
+        var counter = new RequestCounter();
+        var store = new CountingBlobStore(new AzureBlobStore(client, Microsoft.Extensions.Logging.Abstractions.NullLogger<AzureBlobStore>.Instance), counter);
+
+        Assert.Equal(CreateOutcome.Created, await store.CreateIfAbsentAsync(container, "b/record.json", BinaryData.FromString("{}"), "application/json", new Dictionary<string, string> { ["imageetag"] = "\"0x1\"" }));
+        RequestCounts created = counter.Snapshot();
+        BlobEntry listed = Assert.Single(await store.ListAsync(container, "b/", includeMetadata: true).ToListAsync());
+
+        Assert.Equal((1d, 1d), (created.Write, created.Blob));
+        Assert.Equal("\"0x1\"", listed.Metadata!["imageetag"]);
+        Assert.Equal((1d, 2d), ((counter.Snapshot() - created).List, counter.Snapshot().Blob));
+        // The metadata is the account's, as any other client reads it.
+        var properties = await client.GetBlobContainerClient(container).GetBlobClient("b/record.json").GetPropertiesAsync();
+        Assert.Equal("\"0x1\"", properties.Value.Metadata["imageetag"]);
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await client.GetBlobContainerClient(container).DeleteIfExistsAsync();
