@@ -168,35 +168,41 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
         IReadOnlyDictionary<string, string>? metadata,
         CancellationToken cancellationToken = default)
     {
-        CreateOutcome outcome = await CreateFileIfAbsentAsync(container, name, content, cancellationToken).ConfigureAwait(false);
+        var (outcome, etag) = await CreateFileIfAbsentAsync(container, name, content, cancellationToken).ConfigureAwait(false);
         if (outcome == CreateOutcome.Created)
         {
-            // The new blob's own metadata, or none: never what a deleted blob of that name left behind.
+            // The new blob's own metadata, or none: never what a deleted blob of that name left behind. Only onto the
+            // version this call created: a blob replaced meanwhile starts without metadata, as in Azure.
             if (metadata is null)
                 DeleteFileIfPresent(MetadataPath(container, name));
             else
-                await WriteMetadataFileAsync(container, name, metadata, cancellationToken).ConfigureAwait(false);
+                await WriteMetadataFileAsync(container, name, metadata, etag, cancellationToken).ConfigureAwait(false);
         }
 
         return outcome;
     }
 
-    private async Task<CreateOutcome> CreateFileIfAbsentAsync(string container, string name, BinaryData content, CancellationToken cancellationToken)
+    /// <summary>Creates the blob's file if absent; with the ETag of the file written (the one created, if it was).</summary>
+    private async Task<(CreateOutcome Outcome, string ETag)> CreateFileIfAbsentAsync(string container, string name, BinaryData content, CancellationToken cancellationToken)
     {
         var target = BlobPath(container, name);
         if (File.Exists(target))
         {
-            return CreateOutcome.AlreadyExists;
+            return (CreateOutcome.AlreadyExists, string.Empty);
         }
 
         var temp = await WriteTempFileAsync(content, cancellationToken).ConfigureAwait(false);
+        var written = new FileInfo(temp);
+
+        // A link or a move keeps the file's length and time, so this is the created blob's ETag.
+        var etag = ETagOf(written.Length, written.LastWriteTimeUtc);
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
 
             // The finished file is linked into place: atomic, and across processes.
             if (HardLink.TryCreate(temp, target) is { } created)
-                return created ? CreateOutcome.Created : CreateOutcome.AlreadyExists;
+                return (created ? CreateOutcome.Created : CreateOutcome.AlreadyExists, etag);
 
             // No links here: check and move under this process's lock of the blob (racing processes are not excluded).
             var writeLock = LockFor(container, name);
@@ -204,9 +210,9 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
             try
             {
                 if (File.Exists(target))
-                    return CreateOutcome.AlreadyExists;
+                    return (CreateOutcome.AlreadyExists, etag);
                 File.Move(temp, target, overwrite: false);
-                return CreateOutcome.Created;
+                return (CreateOutcome.Created, etag);
             }
             finally
             {
@@ -215,7 +221,7 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
         }
         catch (IOException) when (File.Exists(target))
         {
-            return CreateOutcome.AlreadyExists;
+            return (CreateOutcome.AlreadyExists, etag);
         }
         finally
         {
@@ -354,13 +360,9 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
     public async Task<bool> SetMetadataAsync(string container, string name, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(metadata);
-        if (!File.Exists(BlobPath(container, name)))
-        {
-            throw new BlobNotFoundException(container, name);
-        }
-
-        await WriteMetadataFileAsync(container, name, metadata, cancellationToken).ConfigureAwait(false);
-        return true;
+        return await WriteMetadataFileAsync(container, name, metadata, ifMatchETag: null, cancellationToken).ConfigureAwait(false)
+            ? true
+            : throw new BlobNotFoundException(container, name);
     }
 
     public async Task<IReadOnlyDictionary<string, string>?> GetMetadataAsync(string container, string name, CancellationToken cancellationToken = default)
@@ -429,8 +431,11 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
     private string MetadataPath(string container, string name) =>
         Path.Combine(metadataFolder, ValidContainer(container), ValidName(name) + MetadataFileSuffix);
 
-    /// <summary>Writes the blob's metadata file under the blob's lock, replacing any; the blob must be there.</summary>
-    private async Task WriteMetadataFileAsync(string container, string name, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the blob's metadata file under the blob's lock, replacing any; false (nothing written) when the blob is
+    /// missing, or with <paramref name="ifMatchETag"/> is another version now.
+    /// </summary>
+    private async Task<bool> WriteMetadataFileAsync(string container, string name, IReadOnlyDictionary<string, string> metadata, string? ifMatchETag, CancellationToken cancellationToken)
     {
         var path = MetadataPath(container, name);
         var json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>(metadata), LocalBlobStoreJsonContext.Default.DictionaryStringString);
@@ -441,8 +446,12 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
             await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
+                var current = new FileInfo(BlobPath(container, name));
+                if (!current.Exists || (ifMatchETag is not null && ETagOf(current.Length, current.LastWriteTimeUtc) != ifMatchETag))
+                    return false;
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 File.Move(temp, path, overwrite: true);
+                return true;
             }
             finally
             {
