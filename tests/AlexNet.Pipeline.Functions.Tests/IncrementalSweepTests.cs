@@ -162,9 +162,9 @@ public sealed class IncrementalSweepTests : IAsyncLifetime
     {
         public bool Armed { get; set; }
 
-        public async IAsyncEnumerable<BlobEntry> ListAsync(string listed, string? prefix = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        public async IAsyncEnumerable<BlobEntry> ListAsync(string listed, string? prefix, bool includeMetadata, [EnumeratorCancellation] CancellationToken cancellationToken = default)
         {
-            await foreach (BlobEntry entry in inner.ListAsync(listed, prefix, cancellationToken))
+            await foreach (BlobEntry entry in inner.ListAsync(listed, prefix, includeMetadata, cancellationToken))
             {
                 yield return entry;
                 if (Armed && listed == container)
@@ -182,8 +182,8 @@ public sealed class IncrementalSweepTests : IAsyncLifetime
 
         public Task<BlobDownload?> DownloadAsync(string c, string n, CancellationToken cancellationToken = default) => inner.DownloadAsync(c, n, cancellationToken);
 
-        public Task<CreateOutcome> CreateIfAbsentAsync(string c, string n, BinaryData data, string? contentType = null, CancellationToken cancellationToken = default) =>
-            inner.CreateIfAbsentAsync(c, n, data, contentType, cancellationToken);
+        public Task<CreateOutcome> CreateIfAbsentAsync(string c, string n, BinaryData data, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken = default) =>
+            inner.CreateIfAbsentAsync(c, n, data, contentType, metadata, cancellationToken);
 
         public Task<string> UploadAsync(string c, string n, BinaryData data, string? contentType = null, string? ifMatchETag = null, CancellationToken cancellationToken = default) =>
             inner.UploadAsync(c, n, data, contentType, ifMatchETag, cancellationToken);

@@ -15,9 +15,12 @@ public sealed class IsolatedBlobStore(IBlobStore inner, string suffix) : IBlobSt
     /// <summary>The container's name in the account.</summary>
     public string Map(string container) => $"{container}-{suffix}";
 
-    public async IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default) =>
+        ListAsync(container, prefix, includeMetadata: false, cancellationToken);
+
+    public async IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix, bool includeMetadata, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (BlobEntry entry in inner.ListAsync(Map(container), prefix, cancellationToken).ConfigureAwait(false))
+        await foreach (BlobEntry entry in inner.ListAsync(Map(container), prefix, includeMetadata, cancellationToken).ConfigureAwait(false))
             yield return entry with { Container = container };
     }
 
@@ -33,7 +36,10 @@ public sealed class IsolatedBlobStore(IBlobStore inner, string suffix) : IBlobSt
         inner.OpenReadAsync(Map(container), name, ifMatchETag, maxBytes, cancellationToken);
 
     public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
-        inner.CreateIfAbsentAsync(Map(container), name, content, contentType, cancellationToken);
+        CreateIfAbsentAsync(container, name, content, contentType, metadata: null, cancellationToken);
+
+    public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken = default) =>
+        inner.CreateIfAbsentAsync(Map(container), name, content, contentType, metadata, cancellationToken);
 
     public Task<string> UploadAsync(string container, string name, BinaryData content, string? contentType = null, string? ifMatchETag = null, CancellationToken cancellationToken = default) =>
         inner.UploadAsync(Map(container), name, content, contentType, ifMatchETag, cancellationToken);

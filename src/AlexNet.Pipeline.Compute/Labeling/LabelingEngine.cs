@@ -343,14 +343,14 @@ public sealed partial class LabelingEngine(
             var content = BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(record, LabelJsonContext.Default.LabelRecord));
             string name = LabelPaths.Record(batch, image.RecordKey);
 
-            bool written = await TryWriteAsync(name, content, item.Item.ExistingRecordETag, token).ConfigureAwait(false);
+            bool written = await TryWriteAsync(name, content, record.Image.ETag, item.Item.ExistingRecordETag, token).ConfigureAwait(false);
             if (!written)
             {
                 // Someone else wrote this record meanwhile (a racing run or a redelivered message).
                 var now = await ReadRecordAsync(batch, image.RecordKey, token).ConfigureAwait(false);
                 if (now is { Record: var other } && other.Covers(record.Image.Sha256, manifest.Version))
                     return new ItemResult(image, LabelOutcome.AlreadyLabeled) { Label = other };
-                if (!await TryWriteAsync(name, content, now?.ETag, token).ConfigureAwait(false))
+                if (!await TryWriteAsync(name, content, record.Image.ETag, now?.ETag, token).ConfigureAwait(false))
                     return new ItemResult(image, LabelOutcome.Failed, "the label record kept changing under concurrent writers");
             }
 
@@ -373,11 +373,14 @@ public sealed partial class LabelingEngine(
         }
     }
 
-    /// <summary>Create-if-absent for a new record, replace-if-ETag for an outdated one; false if another writer won.</summary>
-    private async Task<bool> TryWriteAsync(string name, BinaryData content, string? existingETag, CancellationToken token)
+    /// <summary>
+    /// Create-if-absent for a new record (with the upload version it covers in its metadata, for the ingest sweep),
+    /// replace-if-ETag for an outdated one; false if another writer won.
+    /// </summary>
+    private async Task<bool> TryWriteAsync(string name, BinaryData content, string? imageETag, string? existingETag, CancellationToken token)
     {
         if (existingETag is null)
-            return await output.CreateIfAbsentAsync(LabelPaths.LabelsContainer, name, content, "application/json", token).ConfigureAwait(false) == CreateOutcome.Created;
+            return await output.CreateIfAbsentAsync(LabelPaths.LabelsContainer, name, content, "application/json", LabelPaths.RecordMetadata(imageETag), token).ConfigureAwait(false) == CreateOutcome.Created;
         try
         {
             await output.UploadAsync(LabelPaths.LabelsContainer, name, content, "application/json", existingETag, token).ConfigureAwait(false);
@@ -404,7 +407,7 @@ public sealed partial class LabelingEngine(
     {
         var content = BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(record, LabelJsonContext.Default.LabelRecord));
         // Losing this race is fine: whoever won wrote a record for the same content and model.
-        await TryWriteAsync(LabelPaths.Record(batch, recordPath), content, recordETag, token).ConfigureAwait(false);
+        await TryWriteAsync(LabelPaths.Record(batch, recordPath), content, record.Image.ETag, recordETag, token).ConfigureAwait(false);
     }
 
     private async Task<(LabelRecord Record, string ETag)?> ReadRecordAsync(string batch, string imagePath, CancellationToken token)

@@ -37,9 +37,11 @@ public sealed class IngestOptions
     public int SweepImagesPerMessage { get; set; } = 32;
 
     /// <summary>
-    /// A label or rejected record written at least this long after its upload last changed is trusted by the sweep
-    /// without being read: whoever wrote it read the upload after that change, as long as one labeling takes less
-    /// than this from read to write. Records written sooner are read and their ETag compared.
+    /// For a label or rejected record without the upload ETag in its metadata (<c>imageetag</c>: a record replaced in
+    /// place, or written by an earlier build): written at least this long after its upload last changed, it is trusted
+    /// by the sweep without being read, since whoever wrote it read the upload after that change, as long as one
+    /// labeling takes less than this from read to write. Such records written sooner are read and their ETag compared.
+    /// A record with the metadata is judged by it and never read.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00", ErrorMessage = "Ingest:RecordSettleTime must be between 0 and 7 days.")]
     public TimeSpan RecordSettleTime { get; set; } = TimeSpan.FromMinutes(15);

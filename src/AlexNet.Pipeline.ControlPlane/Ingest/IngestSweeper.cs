@@ -33,8 +33,11 @@ public sealed record SweepResult(int Seen, int Recorded, int Queued, int Rejecte
 /// upload into a folder that had gone quiet, whose event was lost, is found then. The time of the last complete
 /// reconciliation is kept with the watermarks, so a restarted host does not start with one.</item>
 /// </list>
-/// Records are found by listing <c>labels/&lt;batch&gt;/</c> and <c>rejected/&lt;batch&gt;/</c> once per batch, and only
-/// for a batch that has an upload above its watermark not yet known to be recorded. Each run ingests at most
+/// Records are found by listing <c>labels/&lt;batch&gt;/</c> and <c>rejected/&lt;batch&gt;/</c> once per batch, with their
+/// metadata, and only for a batch that has an upload above its watermark not yet known to be recorded. A record created
+/// with the ETag of the upload version it covers in its metadata (<see cref="LabelPaths.ImageETagMetadata"/>) is
+/// judged by its listing entry alone; only a record without it, written within <see cref="IngestOptions.RecordSettleTime"/>
+/// after the upload, is read. Each run ingests at most
 /// <see cref="IngestOptions.SweepMaxIngests"/> uploads and the next run goes on after the last of them; ingesting is
 /// idempotent, so an upload whose event is still on its way is only sent twice under the same MessageId. Runs of one
 /// instance take turns; register it as a singleton.
@@ -341,12 +344,20 @@ public sealed partial class IngestSweeper(
         RecordState state = RecordState.None;
         foreach (string container in RecordContainers)
         {
-            IReadOnlyDictionary<string, DateTimeOffset> index = await indexes.GetAsync(container, blob.Batch, cancellationToken).ConfigureAwait(false);
-            if (!index.TryGetValue(blob.RecordName, out DateTimeOffset written))
+            IReadOnlyDictionary<string, ListedRecord> index = await indexes.GetAsync(container, blob.Batch, cancellationToken).ConfigureAwait(false);
+            if (!index.TryGetValue(blob.RecordName, out ListedRecord record))
                 continue;
             state = RecordState.OtherVersion;
+            DateTimeOffset written = record.Written;
             if (written < upload.LastModified)
                 continue; // written before this version of the upload existed
+            if (record.ImageETag is { } covered)
+            {
+                // Created with the version it covers, in the same request as its content: no need to read it.
+                if (covered == upload.ETag)
+                    return RecordState.Current;
+                continue;
+            }
             if (written - upload.LastModified >= settings.RecordSettleTime)
                 return RecordState.Current;
             if (await RecordETagAsync(container, blob.RecordName, cancellationToken).ConfigureAwait(false) == upload.ETag)
@@ -375,24 +386,27 @@ public sealed partial class IngestSweeper(
         }
     }
 
+    /// <summary>A record as its listing shows it: when it was written, and the upload ETag its metadata names, if any.</summary>
+    private readonly record struct ListedRecord(DateTimeOffset Written, string? ImageETag);
+
     /// <summary>
-    /// The record names of one batch and when each was written. Uploads are listed in name order, so one batch's
-    /// uploads come together and only the current batch's indexes (and the unbatched one) are kept.
+    /// The records of one batch, listed with their metadata (the same requests as without). Uploads are listed in name
+    /// order, so one batch's uploads come together and only the current batch's indexes (and the unbatched one) are kept.
     /// </summary>
     private sealed class RecordIndexes(IBlobStore store)
     {
-        private readonly Dictionary<(string Container, string Batch), Dictionary<string, DateTimeOffset>> loaded = [];
+        private readonly Dictionary<(string Container, string Batch), Dictionary<string, ListedRecord>> loaded = [];
 
-        public async ValueTask<IReadOnlyDictionary<string, DateTimeOffset>> GetAsync(string container, string batch, CancellationToken cancellationToken)
+        public async ValueTask<IReadOnlyDictionary<string, ListedRecord>> GetAsync(string container, string batch, CancellationToken cancellationToken)
         {
             if (loaded.TryGetValue((container, batch), out var index))
                 return index;
             foreach (var key in loaded.Keys.Where(k => k.Batch != batch && k.Batch != IncomingBlob.UnbatchedBatch).ToList())
                 loaded.Remove(key);
 
-            index = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-            await foreach (BlobEntry entry in store.ListAsync(container, batch + "/", cancellationToken).ConfigureAwait(false))
-                index[entry.Name] = entry.LastModified;
+            index = new Dictionary<string, ListedRecord>(StringComparer.Ordinal);
+            await foreach (BlobEntry entry in store.ListAsync(container, batch + "/", includeMetadata: true, cancellationToken).ConfigureAwait(false))
+                index[entry.Name] = new ListedRecord(entry.LastModified, entry.Metadata?.GetValueOrDefault(LabelPaths.ImageETagMetadata) is { Length: > 0 } etag ? etag : null);
             loaded[(container, batch)] = index;
             return index;
         }

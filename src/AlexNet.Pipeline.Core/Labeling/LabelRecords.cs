@@ -111,6 +111,13 @@ public static class LabelPaths
     /// <summary>The folder of a batch's review decisions: <c>labels/&lt;batch&gt;/reviews/&lt;path&gt;.json</c>.</summary>
     public const string ReviewsFolder = "reviews";
 
+    /// <summary>
+    /// The metadata name under which a label or rejected record's blob carries the ETag of the upload version it covers
+    /// (its <c>image.etag</c>), set when the record is created, so that a listing with metadata tells which version a
+    /// record covers without reading it. A record replaced in place, or written before, has none.
+    /// </summary>
+    public const string ImageETagMetadata = "imageetag";
+
     /// <summary>The longest blob name Azure Storage accepts.</summary>
     public const int MaxBlobNameLength = 1024;
 
@@ -129,6 +136,10 @@ public static class LabelPaths
     /// few plain paths that could be mistaken for a batch file or a hashed name (<c>summary</c>,
     /// <c>summary.image</c>, ...) get one more <c>.image</c>.
     /// </summary>
+    /// <summary>The metadata a new record of the upload version <paramref name="imageETag"/> is created with; null without an ETag.</summary>
+    public static IReadOnlyDictionary<string, string>? RecordMetadata(string? imageETag) =>
+        string.IsNullOrEmpty(imageETag) ? null : new Dictionary<string, string>(StringComparer.Ordinal) { [ImageETagMetadata] = imageETag };
+
     public static string Record(string batch, string imagePath)
     {
         ArgumentNullException.ThrowIfNull(imagePath);

@@ -35,7 +35,8 @@ public static class RejectedRecords
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(record);
         var content = BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(record, LabelJsonContext.Default.RejectedRecord));
-        if (await store.CreateIfAbsentAsync(LabelPaths.RejectedContainer, name, content, "application/json", cancellationToken).ConfigureAwait(false) == CreateOutcome.Created)
+        var metadata = LabelPaths.RecordMetadata(record.Image.ETag);
+        if (await store.CreateIfAbsentAsync(LabelPaths.RejectedContainer, name, content, "application/json", metadata, cancellationToken).ConfigureAwait(false) == CreateOutcome.Created)
             return (RejectedWriteOutcome.Created, null);
 
         BlobDownload? existing = await store.DownloadAsync(LabelPaths.RejectedContainer, name, cancellationToken).ConfigureAwait(false);
@@ -47,7 +48,7 @@ public static class RejectedRecords
             if (existing is null)
             {
                 // Deleted between the two calls: create again, and a writer that got in first wins.
-                return await store.CreateIfAbsentAsync(LabelPaths.RejectedContainer, name, content, "application/json", cancellationToken).ConfigureAwait(false) == CreateOutcome.Created
+                return await store.CreateIfAbsentAsync(LabelPaths.RejectedContainer, name, content, "application/json", metadata, cancellationToken).ConfigureAwait(false) == CreateOutcome.Created
                     ? (RejectedWriteOutcome.Created, null)
                     : (RejectedWriteOutcome.LostRace, null);
             }

@@ -36,12 +36,16 @@ public sealed class CountingBlobStore(IBlobStore inner, RequestCounter counter, 
     /// <summary>The most reads of any one blob in the container; always 0 without per-blob counting.</summary>
     public int MostReadsOfOneIn(string container) => reads?.Where(r => r.Key.Container == container).Select(r => r.Value).DefaultIfEmpty().Max() ?? 0;
 
-    public async IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default) =>
+        ListAsync(container, prefix, includeMetadata: false, cancellationToken);
+
+    /// <summary>With or without metadata, the same pages: Azure lists the metadata with the names.</summary>
+    public async IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix, bool includeMetadata, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         // The first page is asked for even when it comes back empty; each further page after a full one.
         counter.Add(RequestKind.List);
         long listed = 0;
-        await foreach (BlobEntry entry in inner.ListAsync(container, prefix, cancellationToken).ConfigureAwait(false))
+        await foreach (BlobEntry entry in inner.ListAsync(container, prefix, includeMetadata, cancellationToken).ConfigureAwait(false))
         {
             if (listed > 0 && listed % ListPageSize == 0)
                 counter.Add(RequestKind.List);
@@ -81,10 +85,14 @@ public sealed class CountingBlobStore(IBlobStore inner, RequestCounter counter, 
         return inner.OpenReadAsync(container, name, ifMatchETag, maxBytes, cancellationToken);
     }
 
-    public async Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default)
+    public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
+        CreateIfAbsentAsync(container, name, content, contentType, metadata: null, cancellationToken);
+
+    /// <summary>One write, with or without metadata: Azure sets it in the same Put Blob.</summary>
+    public async Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken = default)
     {
         counter.Add(RequestKind.Write);
-        CreateOutcome outcome = await inner.CreateIfAbsentAsync(container, name, content, contentType, cancellationToken).ConfigureAwait(false);
+        CreateOutcome outcome = await inner.CreateIfAbsentAsync(container, name, content, contentType, metadata, cancellationToken).ConfigureAwait(false);
         if (outcome == CreateOutcome.Created)
             writes?.AddOrUpdate((container, name), 1, static (_, n) => n + 1);
         return outcome;

@@ -14,10 +14,13 @@ public sealed class ChaosBlobStore(IBlobStore inner, ChaosInjector chaos) : IBlo
 
     public IBlobStore Inner => inner;
 
-    public async IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default) =>
+        ListAsync(container, prefix, includeMetadata: false, cancellationToken);
+
+    public async IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix, bool includeMetadata, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await chaos.RunAsync(Family, "blob.List", $"{container}/{prefix}", static _ => Task.CompletedTask, cancellationToken).ConfigureAwait(false);
-        await foreach (BlobEntry entry in inner.ListAsync(container, prefix, cancellationToken).ConfigureAwait(false))
+        await foreach (BlobEntry entry in inner.ListAsync(container, prefix, includeMetadata, cancellationToken).ConfigureAwait(false))
             yield return entry;
     }
 
@@ -38,7 +41,10 @@ public sealed class ChaosBlobStore(IBlobStore inner, ChaosInjector chaos) : IBlo
         chaos.RunAsync(Family, "blob.Download", $"{container}/{name}", token => inner.OpenReadAsync(container, name, ifMatchETag, maxBytes, token), cancellationToken);
 
     public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
-        chaos.RunAsync(Family, "blob.CreateIfAbsent", $"{container}/{name}", token => inner.CreateIfAbsentAsync(container, name, content, contentType, token), cancellationToken);
+        CreateIfAbsentAsync(container, name, content, contentType, metadata: null, cancellationToken);
+
+    public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken = default) =>
+        chaos.RunAsync(Family, "blob.CreateIfAbsent", $"{container}/{name}", token => inner.CreateIfAbsentAsync(container, name, content, contentType, metadata, token), cancellationToken);
 
     public Task<string> UploadAsync(
         string container, string name, BinaryData content, string? contentType = null, string? ifMatchETag = null, CancellationToken cancellationToken = default) =>

@@ -14,13 +14,18 @@ namespace AlexNet.Pipeline.Storage;
 /// </summary>
 public sealed partial class AzureBlobStore(BlobServiceClient client, ILogger<AzureBlobStore> logger) : IBlobStore
 {
+    public IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default) =>
+        ListAsync(container, prefix, includeMetadata: false, cancellationToken);
+
+    /// <summary>With <paramref name="includeMetadata"/> the listing asks for the metadata too (<c>include=metadata</c>): the same requests.</summary>
     public async IAsyncEnumerable<BlobEntry> ListAsync(
         string container,
-        string? prefix = null,
+        string? prefix,
+        bool includeMetadata,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var blobs = client.GetBlobContainerClient(container)
-            .GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, cancellationToken);
+        var options = new GetBlobsOptions { Prefix = prefix, Traits = includeMetadata ? BlobTraits.Metadata : BlobTraits.None };
+        var blobs = client.GetBlobContainerClient(container).GetBlobsAsync(options, cancellationToken);
         await using var items = blobs.GetAsyncEnumerator(cancellationToken);
         while (true)
         {
@@ -42,7 +47,8 @@ public sealed partial class AzureBlobStore(BlobServiceClient client, ILogger<Azu
                 item.Name,
                 item.Properties.ContentLength ?? 0,
                 FormatETag(item.Properties.ETag),
-                item.Properties.LastModified ?? DateTimeOffset.MinValue);
+                item.Properties.LastModified ?? DateTimeOffset.MinValue,
+                includeMetadata ? new Dictionary<string, string>(item.Metadata ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase) : null);
         }
     }
 
@@ -154,16 +160,22 @@ public sealed partial class AzureBlobStore(BlobServiceClient client, ILogger<Azu
             ? total
             : null;
 
+    public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
+        CreateIfAbsentAsync(container, name, content, contentType, metadata: null, cancellationToken);
+
     public async Task<CreateOutcome> CreateIfAbsentAsync(
         string container,
         string name,
         BinaryData content,
-        string? contentType = null,
+        string? contentType,
+        IReadOnlyDictionary<string, string>? metadata,
         CancellationToken cancellationToken = default)
     {
         // If-None-Match: * makes the service refuse the write when any blob of that name exists, so racing
-        // creators cannot overwrite each other: exactly one gets 201.
+        // creators cannot overwrite each other: exactly one gets 201. The metadata travels in the same Put Blob.
         var options = UploadOptions(contentType, new BlobRequestConditions { IfNoneMatch = ETag.All });
+        if (metadata is not null)
+            options.Metadata = new Dictionary<string, string>(metadata);
         try
         {
             await WithContainerAsync(container, () => Blob(container, name).UploadAsync(content, options, cancellationToken), cancellationToken)

@@ -2,7 +2,11 @@ namespace AlexNet.Pipeline.Storage;
 
 /// <summary>A blob's identity and the properties that decide whether it changed.</summary>
 /// <param name="ETag">Opaque version tag; pass it back as <c>ifMatchETag</c> to update only that version.</param>
-public sealed record BlobEntry(string Container, string Name, long Size, string ETag, DateTimeOffset LastModified);
+/// <param name="Metadata">
+/// The blob's metadata (empty when it has none) where it was asked for
+/// (<see cref="IBlobStore.ListAsync(string, string?, bool, CancellationToken)"/>); null otherwise.
+/// </param>
+public sealed record BlobEntry(string Container, string Name, long Size, string ETag, DateTimeOffset LastModified, IReadOnlyDictionary<string, string>? Metadata = null);
 
 /// <summary>A blob's content together with the entry it was read as, taken from the same response.</summary>
 public sealed record BlobDownload(BlobEntry Entry, BinaryData Content);

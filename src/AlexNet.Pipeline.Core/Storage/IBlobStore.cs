@@ -8,8 +8,16 @@ namespace AlexNet.Pipeline.Storage;
 /// </summary>
 public interface IBlobStore
 {
-    /// <summary>Lists the blobs whose names start with <paramref name="prefix"/> (all when null), in name order.</summary>
-    IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default);
+    /// <summary>Lists the blobs whose names start with <paramref name="prefix"/> (all when null), in name order, without their metadata.</summary>
+    IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default) =>
+        ListAsync(container, prefix, includeMetadata: false, cancellationToken);
+
+    /// <summary>
+    /// Lists the blobs whose names start with <paramref name="prefix"/> (all when null), in name order. With
+    /// <paramref name="includeMetadata"/> each entry carries the blob's metadata (<see cref="BlobEntry.Metadata"/>, empty
+    /// when it has none) from the same listing requests; without it <see cref="BlobEntry.Metadata"/> is null.
+    /// </summary>
+    IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix, bool includeMetadata, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The container's first level: each folder once (<see cref="BlobTopLevelItem.Folder"/>, the name up to and including
@@ -64,7 +72,15 @@ public interface IBlobStore
     /// Writes the blob only when no blob of that name exists. Exactly one of several racing callers gets
     /// <see cref="CreateOutcome.Created"/>; an existing blob is left untouched.
     /// </summary>
-    Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default);
+    Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
+        CreateIfAbsentAsync(container, name, content, contentType, metadata: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="CreateIfAbsentAsync(string, string, BinaryData, string?, CancellationToken)"/> with the blob's
+    /// <paramref name="metadata"/> (names are C# identifiers, values ASCII) written by the same request as its content,
+    /// so a reader never sees the content without it; an existing blob keeps its own.
+    /// </summary>
+    Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Writes the blob, replacing any existing one, and returns its new ETag. With <paramref name="ifMatchETag"/>
@@ -92,7 +108,8 @@ public interface IBlobStore
 
     /// <summary>
     /// Replaces the blob's metadata (names are C# identifiers, values ASCII; not indexed, read with the blob's
-    /// properties). Returns false when this store keeps no metadata (this default; the local folder store); throws
+    /// properties, or listed with <see cref="ListAsync(string, string?, bool, CancellationToken)"/>). A write that
+    /// replaces the blob's content drops it. Returns false when this store keeps no metadata (this default); throws
     /// <see cref="BlobNotFoundException"/> when the blob does not exist.
     /// </summary>
     Task<bool> SetMetadataAsync(string container, string name, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default) =>

@@ -8,7 +8,7 @@ namespace AlexNet.Pipeline.Storage;
 /// <summary>
 /// <see cref="IBlobStore"/> on a folder: <c>root/&lt;container&gt;/&lt;name&gt;</c>, with <c>/</c> in a name as
 /// sub-folders, so the files can be browsed and fed to other tools. Writes go to a temporary file that is
-/// then renamed into place, so a reader never sees half a blob. Bookkeeping (temporary files, index tags)
+/// then renamed into place, so a reader never sees half a blob. Bookkeeping (temporary files, index tags, metadata)
 /// lives under <c>root/.blobstore/</c>, which no container name can reach.
 /// </summary>
 /// <remarks>
@@ -16,18 +16,21 @@ namespace AlexNet.Pipeline.Storage;
 /// within the process and each one moves the modification time forward, so a stale ETag never matches
 /// again. Conditional replaces from several processes on one folder are not serialized against each other;
 /// create-if-absent is atomic across processes on Linux (it hard-links the finished file into place, which fails if
-/// the name exists) and within the process elsewhere.
+/// the name exists) and within the process elsewhere. Metadata given to a create is written just after the blob is
+/// linked into place, so a reader may briefly see the new blob without it (Azure writes both in one request).
 /// Unlike Azure, a folder cannot hold both a blob <c>a</c> and a blob <c>a/b</c>.
 /// </remarks>
 public sealed partial class LocalFolderBlobStore : IBlobStore
 {
     private const string BookkeepingFolder = ".blobstore";
     private const string TagsFileSuffix = ".tags.json";
+    private const string MetadataFileSuffix = ".metadata.json";
 
     // Striped by blob so unrelated writes do not wait on each other, with a bounded number of semaphores.
     private readonly SemaphoreSlim[] writeLocks = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
     private readonly string tempFolder;
     private readonly string tagsFolder;
+    private readonly string metadataFolder;
 
     public LocalFolderBlobStore(string rootPath)
     {
@@ -35,13 +38,18 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
         RootPath = Path.GetFullPath(rootPath);
         tempFolder = Path.Combine(RootPath, BookkeepingFolder, "tmp");
         tagsFolder = Path.Combine(RootPath, BookkeepingFolder, "tags");
+        metadataFolder = Path.Combine(RootPath, BookkeepingFolder, "metadata");
     }
 
     public string RootPath { get; }
 
+    public IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default) =>
+        ListAsync(container, prefix, includeMetadata: false, cancellationToken);
+
     public async IAsyncEnumerable<BlobEntry> ListAsync(
         string container,
-        string? prefix = null,
+        string? prefix,
+        bool includeMetadata,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var containerPath = ContainerPath(container);
@@ -75,7 +83,9 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
             var entry = await GetEntryAsync(container, name, cancellationToken).ConfigureAwait(false);
             if (entry is not null)
             {
-                yield return entry;
+                yield return includeMetadata
+                    ? entry with { Metadata = await ReadMetadataAsync(container, name, cancellationToken).ConfigureAwait(false) ?? new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) }
+                    : entry;
             }
         }
     }
@@ -147,27 +157,52 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
         return Task.FromResult<BlobReader?>(new BlobReader(entry, stream));
     }
 
+    public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
+        CreateIfAbsentAsync(container, name, content, contentType, metadata: null, cancellationToken);
+
     public async Task<CreateOutcome> CreateIfAbsentAsync(
         string container,
         string name,
         BinaryData content,
-        string? contentType = null,
+        string? contentType,
+        IReadOnlyDictionary<string, string>? metadata,
         CancellationToken cancellationToken = default)
+    {
+        var (outcome, etag) = await CreateFileIfAbsentAsync(container, name, content, cancellationToken).ConfigureAwait(false);
+        if (outcome == CreateOutcome.Created)
+        {
+            // The new blob's own metadata, or none: never what a deleted blob of that name left behind. Only onto the
+            // version this call created: a blob replaced meanwhile starts without metadata, as in Azure.
+            if (metadata is null)
+                DeleteFileIfPresent(MetadataPath(container, name));
+            else
+                await WriteMetadataFileAsync(container, name, metadata, etag, cancellationToken).ConfigureAwait(false);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>Creates the blob's file if absent; with the ETag of the file written (the one created, if it was).</summary>
+    private async Task<(CreateOutcome Outcome, string ETag)> CreateFileIfAbsentAsync(string container, string name, BinaryData content, CancellationToken cancellationToken)
     {
         var target = BlobPath(container, name);
         if (File.Exists(target))
         {
-            return CreateOutcome.AlreadyExists;
+            return (CreateOutcome.AlreadyExists, string.Empty);
         }
 
         var temp = await WriteTempFileAsync(content, cancellationToken).ConfigureAwait(false);
+        var written = new FileInfo(temp);
+
+        // A link or a move keeps the file's length and time, so this is the created blob's ETag.
+        var etag = ETagOf(written.Length, written.LastWriteTimeUtc);
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
 
             // The finished file is linked into place: atomic, and across processes.
             if (HardLink.TryCreate(temp, target) is { } created)
-                return created ? CreateOutcome.Created : CreateOutcome.AlreadyExists;
+                return (created ? CreateOutcome.Created : CreateOutcome.AlreadyExists, etag);
 
             // No links here: check and move under this process's lock of the blob (racing processes are not excluded).
             var writeLock = LockFor(container, name);
@@ -175,9 +210,9 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
             try
             {
                 if (File.Exists(target))
-                    return CreateOutcome.AlreadyExists;
+                    return (CreateOutcome.AlreadyExists, etag);
                 File.Move(temp, target, overwrite: false);
-                return CreateOutcome.Created;
+                return (CreateOutcome.Created, etag);
             }
             finally
             {
@@ -186,7 +221,7 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
         }
         catch (IOException) when (File.Exists(target))
         {
-            return CreateOutcome.AlreadyExists;
+            return (CreateOutcome.AlreadyExists, etag);
         }
         finally
         {
@@ -255,8 +290,9 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                 File.Move(temp, target, overwrite: true);
 
-                // A new version starts without tags, as a Put Blob over an existing blob does in Azure.
+                // A new version starts without tags or metadata, as a Put Blob over an existing blob does in Azure.
                 DeleteFileIfPresent(TagsPath(container, name));
+                DeleteFileIfPresent(MetadataPath(container, name));
                 var written = new FileInfo(target);
                 return ETagOf(written.Length, written.LastWriteTimeUtc);
             }
@@ -279,6 +315,7 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
         try
         {
             DeleteFileIfPresent(TagsPath(container, name));
+            DeleteFileIfPresent(MetadataPath(container, name));
             return DeleteFileIfPresent(target);
         }
         finally
@@ -317,6 +354,25 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
         {
             File.Delete(temp);
         }
+    }
+
+    /// <summary>Kept in <c>root/.blobstore/metadata/&lt;container&gt;/&lt;name&gt;.metadata.json</c>, as the tags are.</summary>
+    public async Task<bool> SetMetadataAsync(string container, string name, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        return await WriteMetadataFileAsync(container, name, metadata, ifMatchETag: null, cancellationToken).ConfigureAwait(false)
+            ? true
+            : throw new BlobNotFoundException(container, name);
+    }
+
+    public async Task<IReadOnlyDictionary<string, string>?> GetMetadataAsync(string container, string name, CancellationToken cancellationToken = default)
+    {
+        if (!File.Exists(BlobPath(container, name)))
+        {
+            return null;
+        }
+
+        return await ReadMetadataAsync(container, name, cancellationToken).ConfigureAwait(false) ?? new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
     }
 
     public async IAsyncEnumerable<BlobEntry> FindByTagsAsync(string tagQuery, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -371,6 +427,60 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
 
     private string TagsPath(string container, string name) =>
         Path.Combine(tagsFolder, ValidContainer(container), ValidName(name) + TagsFileSuffix);
+
+    private string MetadataPath(string container, string name) =>
+        Path.Combine(metadataFolder, ValidContainer(container), ValidName(name) + MetadataFileSuffix);
+
+    /// <summary>
+    /// Writes the blob's metadata file under the blob's lock, replacing any; false (nothing written) when the blob is
+    /// missing, or with <paramref name="ifMatchETag"/> is another version now.
+    /// </summary>
+    private async Task<bool> WriteMetadataFileAsync(string container, string name, IReadOnlyDictionary<string, string> metadata, string? ifMatchETag, CancellationToken cancellationToken)
+    {
+        var path = MetadataPath(container, name);
+        var json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>(metadata), LocalBlobStoreJsonContext.Default.DictionaryStringString);
+        var temp = await WriteTempFileAsync(BinaryData.FromBytes(json), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var writeLock = LockFor(container, name);
+            await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var current = new FileInfo(BlobPath(container, name));
+                if (!current.Exists || (ifMatchETag is not null && ETagOf(current.Length, current.LastWriteTimeUtc) != ifMatchETag))
+                    return false;
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                File.Move(temp, path, overwrite: true);
+                return true;
+            }
+            finally
+            {
+                writeLock.Release();
+            }
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary>The blob's metadata file (names case-insensitive, as Azure's), or null when it has none.</summary>
+    private async Task<Dictionary<string, string>?> ReadMetadataAsync(string container, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stream = File.OpenRead(MetadataPath(container, name));
+            await using (stream.ConfigureAwait(false))
+            {
+                var stored = await JsonSerializer.DeserializeAsync(stream, LocalBlobStoreJsonContext.Default.DictionaryStringString, cancellationToken).ConfigureAwait(false);
+                return stored is null ? null : new Dictionary<string, string>(stored, StringComparer.OrdinalIgnoreCase);
+            }
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
 
     private static bool DeleteFileIfPresent(string path)
     {

@@ -36,6 +36,30 @@ public sealed class LabelingEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task EveryRecordIsCreatedWithTheETagOfTheImageItCoversInItsMetadata()
+    {
+        await LabelingFixture.Engine(classifier, store).RunAsync("photos", new FolderImageSource(images));
+
+        var labels = await store.ListAsync(LabelPaths.LabelsContainer, "photos/", includeMetadata: true)
+            .Where(e => e.Name.EndsWith(".jpg.json", StringComparison.Ordinal)).ToListAsync();
+        var rejected = await store.ListAsync(LabelPaths.RejectedContainer, "photos/", includeMetadata: true).ToListAsync();
+        Assert.Equal(12, labels.Count);
+        Assert.Equal(LabelingFixture.BadFiles.Length, rejected.Count);
+        foreach (BlobEntry entry in labels)
+        {
+            var record = await ReadAsync<LabelRecord>(LabelPaths.LabelsContainer, entry.Name);
+            Assert.False(string.IsNullOrEmpty(record.Image.ETag), entry.Name);
+            Assert.Equal(record.Image.ETag, entry.Metadata![LabelPaths.ImageETagMetadata]);
+        }
+        foreach (BlobEntry entry in rejected)
+        {
+            var record = await ReadAsync<RejectedRecord>(LabelPaths.RejectedContainer, entry.Name);
+            Assert.False(string.IsNullOrEmpty(record.Image.ETag), entry.Name);
+            Assert.Equal(record.Image.ETag, entry.Metadata![LabelPaths.ImageETagMetadata]);
+        }
+    }
+
+    [Fact]
     public async Task RecordsCarryTheImageIdentityModelAndSortedTopFive()
     {
         await LabelingFixture.Engine(classifier, store).RunAsync("photos", new FolderImageSource(images));

@@ -95,7 +95,7 @@ public sealed class RequestCountingTests : IDisposable
     /// <summary>A store that only lists: <paramref name="names"/> generated entries.</summary>
     private sealed class Listing(int names) : IBlobStore
     {
-        public async IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        public async IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix, bool includeMetadata, [EnumeratorCancellation] CancellationToken cancellationToken = default)
         {
             for (int i = 0; i < names; i++)
                 yield return new BlobEntry(container, $"n{i:D6}", 1, "e", DateTimeOffset.UnixEpoch);
@@ -106,7 +106,7 @@ public sealed class RequestCountingTests : IDisposable
 
         public Task<BlobDownload?> DownloadAsync(string container, string name, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-        public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
+        public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
 
         public Task<string> UploadAsync(string container, string name, BinaryData content, string? contentType = null, string? ifMatchETag = null, CancellationToken cancellationToken = default) =>
@@ -145,6 +145,24 @@ public sealed class CountingBlobStoreMetadataTests(Fixtures.AzuriteFixture azuri
         Assert.Null(await store.GetMetadataAsync(container, "missing.jpg"));
         RequestCounts counts = counter.Snapshot();
         Assert.Equal((2d, 2d), (counts.Write, counts.Head));
+    }
+
+    [Fact]
+    public async Task ACreateWithMetadataIsOneWriteAndAListingWithMetadataTheSamePages()
+    {
+        var counter = new RequestCounter();
+        var store = new CountingBlobStore(new AzureBlobStore(client, Microsoft.Extensions.Logging.Abstractions.NullLogger<AzureBlobStore>.Instance), counter);
+
+        Assert.Equal(CreateOutcome.Created, await store.CreateIfAbsentAsync(container, "b/record.json", BinaryData.FromString("{}"), "application/json", new Dictionary<string, string> { ["imageetag"] = "\"0x1\"" }));
+        RequestCounts created = counter.Snapshot();
+        BlobEntry listed = Assert.Single(await store.ListAsync(container, "b/", includeMetadata: true).ToListAsync());
+
+        Assert.Equal((1d, 1d), (created.Write, created.Blob));
+        Assert.Equal("\"0x1\"", listed.Metadata!["imageetag"]);
+        Assert.Equal((1d, 2d), ((counter.Snapshot() - created).List, counter.Snapshot().Blob));
+        // The metadata is the account's, as any other client reads it.
+        var properties = await client.GetBlobContainerClient(container).GetBlobClient("b/record.json").GetPropertiesAsync();
+        Assert.Equal("\"0x1\"", properties.Value.Metadata["imageetag"]);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

@@ -326,4 +326,43 @@ public abstract class BlobStoreContract : IAsyncLifetime
         await Assert.ThrowsAsync<BlobNotFoundException>(
             () => Store.SetTagsAsync(Container, "absent.json", new Dictionary<string, string> { ["k"] = "v" }));
     }
+
+    [ContractFact]
+    public async Task MetadataGivenToACreateIsListedWithTheBlobOnlyWhenAskedFor()
+    {
+        // An Azure ETag as the pipeline keeps it, quotes included: a plain ASCII header value.
+        const string etag = "\"0x8DC1F2A3B4C5D6E\"";
+        Assert.Equal(CreateOutcome.Created, await Store.CreateIfAbsentAsync(Container, "records/a.json", BinaryData.FromString("a"), "application/json", new Dictionary<string, string> { ["imageetag"] = etag }));
+        Assert.Equal(CreateOutcome.Created, await Store.CreateIfAbsentAsync(Container, "records/b.json", BinaryData.FromString("b"), "application/json"));
+        // A create that finds the blob leaves its metadata as it was.
+        Assert.Equal(CreateOutcome.AlreadyExists, await Store.CreateIfAbsentAsync(Container, "records/a.json", BinaryData.FromString("x"), null, new Dictionary<string, string> { ["imageetag"] = "\"other\"" }));
+
+        var listed = await Store.ListAsync(Container, "records/", includeMetadata: true).ToListAsync();
+        var plain = await Store.ListAsync(Container, "records/").ToListAsync();
+
+        Assert.Equal(["records/a.json", "records/b.json"], listed.Select(e => e.Name));
+        Assert.Equal(etag, listed[0].Metadata!["imageetag"]);
+        Assert.Equal(etag, listed[0].Metadata!["ImageETag"]); // names compare without case, as Azure's do
+        Assert.Single(listed[0].Metadata!);
+        Assert.Empty(listed[1].Metadata!);
+        Assert.All(plain, e => Assert.Null(e.Metadata));
+        Assert.Equal(plain.Select(e => (e.Name, e.ETag, e.Size, e.LastModified)), listed.Select(e => (e.Name, e.ETag, e.Size, e.LastModified)));
+        Assert.Equal(etag, (await Store.GetMetadataAsync(Container, "records/a.json"))!["imageetag"]);
+    }
+
+    [ContractFact]
+    public async Task ANewVersionOfABlobStartsWithoutTheMetadataOfTheOneBefore()
+    {
+        var metadata = new Dictionary<string, string> { ["imageetag"] = "\"v1\"" };
+        await Store.CreateIfAbsentAsync(Container, "records/replaced.json", BinaryData.FromString("1"), "application/json", metadata);
+        await Store.CreateIfAbsentAsync(Container, "records/recreated.json", BinaryData.FromString("1"), "application/json", metadata);
+
+        await Store.UploadAsync(Container, "records/replaced.json", BinaryData.FromString("2"));
+        Assert.True(await Store.DeleteAsync(Container, "records/recreated.json"));
+        Assert.Equal(CreateOutcome.Created, await Store.CreateIfAbsentAsync(Container, "records/recreated.json", BinaryData.FromString("2")));
+
+        var listed = await Store.ListAsync(Container, "records/", includeMetadata: true).ToListAsync();
+        Assert.Equal(["records/recreated.json", "records/replaced.json"], listed.Select(e => e.Name));
+        Assert.All(listed, e => Assert.Empty(e.Metadata!));
+    }
 }

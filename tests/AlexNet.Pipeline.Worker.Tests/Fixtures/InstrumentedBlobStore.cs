@@ -35,10 +35,13 @@ public sealed class InstrumentedBlobStore(IBlobStore inner) : IBlobStore
     /// </summary>
     public int InterruptedWritesOf(string container, string name) => interrupted.GetValueOrDefault((container, name));
 
-    public IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default) =>
+        ListAsync(container, prefix, includeMetadata: false, cancellationToken);
+
+    public IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix, bool includeMetadata, CancellationToken cancellationToken = default)
     {
         Check("List", container, prefix ?? "");
-        return inner.ListAsync(container, prefix, cancellationToken);
+        return inner.ListAsync(container, prefix, includeMetadata, cancellationToken);
     }
 
     public Task<BlobEntry?> GetEntryAsync(string container, string name, CancellationToken cancellationToken = default)
@@ -91,10 +94,13 @@ public sealed class InstrumentedBlobStore(IBlobStore inner) : IBlobStore
         public void Dispose() => release();
     }
 
-    public async Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default)
+    public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
+        CreateIfAbsentAsync(container, name, content, contentType, metadata: null, cancellationToken);
+
+    public async Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken = default)
     {
         Check("CreateIfAbsent", container, name);
-        CreateOutcome outcome = await Interruptible(container, name, () => inner.CreateIfAbsentAsync(container, name, content, contentType, cancellationToken));
+        CreateOutcome outcome = await Interruptible(container, name, () => inner.CreateIfAbsentAsync(container, name, content, contentType, metadata, cancellationToken));
         if (outcome == CreateOutcome.Created)
             writes.AddOrUpdate((container, name), 1, (_, n) => n + 1);
         return outcome;
