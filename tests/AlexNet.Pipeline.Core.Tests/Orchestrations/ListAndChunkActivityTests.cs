@@ -122,9 +122,9 @@ public sealed class ListAndChunkActivityTests : IDisposable
     {
         public bool ChunkWrittenBeforeTheListingEnded { get; private set; }
 
-        public async IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        public async IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix, bool includeMetadata, [EnumeratorCancellation] CancellationToken cancellationToken = default)
         {
-            await foreach (BlobEntry entry in inner.ListAsync(container, prefix, cancellationToken))
+            await foreach (BlobEntry entry in inner.ListAsync(container, prefix, includeMetadata, cancellationToken))
                 yield return entry;
             if (container != "incoming")
                 yield break;
@@ -140,8 +140,8 @@ public sealed class ListAndChunkActivityTests : IDisposable
 
         public Task<BlobDownload?> DownloadAsync(string container, string name, CancellationToken cancellationToken = default) => inner.DownloadAsync(container, name, cancellationToken);
 
-        public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
-            inner.CreateIfAbsentAsync(container, name, content, contentType, cancellationToken);
+        public Task<CreateOutcome> CreateIfAbsentAsync(string container, string name, BinaryData content, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken = default) =>
+            inner.CreateIfAbsentAsync(container, name, content, contentType, metadata, cancellationToken);
 
         public Task<string> UploadAsync(string container, string name, BinaryData content, string? contentType = null, string? ifMatchETag = null, CancellationToken cancellationToken = default) =>
             inner.UploadAsync(container, name, content, contentType, ifMatchETag, cancellationToken);
