@@ -142,8 +142,8 @@ public sealed partial class IngestSweeper(
 
             scan.Changed = true;
             var blob = IncomingBlob.Parse(entry.Name);
-            RecordState state = await RecordStateAsync(indexes, blob, entry, cancellationToken).ConfigureAwait(false);
-            if (state == RecordState.Current)
+            RecordState recordState = await RecordStateAsync(indexes, blob, entry, cancellationToken).ConfigureAwait(false);
+            if (recordState == RecordState.Current)
             {
                 recorded++;
                 queuedRecently.Remove(entry.Name);
@@ -151,7 +151,7 @@ public sealed partial class IngestSweeper(
                 scan.Recorded(entry.LastModified);
                 continue;
             }
-            if (state == RecordState.None)
+            if (recordState == RecordState.None)
                 withoutRecord.Add(entry.Name);
 
             scan.Unrecorded(entry.LastModified);

@@ -111,13 +111,15 @@ public sealed partial class UploadIngestor(
                     accepted[i] = new Accepted(i, listed.Container, blob, etag!, uploads[i].HasRecord);
             }).ConfigureAwait(false);
 
+        // One time for every request of this call, so the body the packing measures is the body sent.
+        DateTimeOffset requestedAt = time.GetUtcNow();
         var messages = new List<OutgoingMessage>();
         var carried = new List<(IReadOnlyList<Accepted> Items, string MessageId)>();
         foreach (var group in accepted.OfType<Accepted>().GroupBy(a => (a.Container, a.Blob.Batch)))
         {
-            foreach (IReadOnlyList<Accepted> items in Pack(group.Key.Container, group.Key.Batch, [.. group]))
+            foreach (IReadOnlyList<Accepted> items in Pack(group.Key.Container, group.Key.Batch, requestedAt, settings.SweepImagesPerMessage, [.. group]))
             {
-                var (message, messageId) = Message(group.Key.Container, group.Key.Batch, items);
+                var (message, messageId) = Message(group.Key.Container, group.Key.Batch, requestedAt, items);
                 messages.Add(message);
                 carried.Add((items, messageId));
             }
@@ -141,7 +143,7 @@ public sealed partial class UploadIngestor(
         if (done is not null)
             return done;
 
-        var (message, messageId) = Message(container, blob.Batch, [new Accepted(0, container, blob, etag!, hasRecord)]);
+        var (message, messageId) = Message(container, blob.Batch, time.GetUtcNow(), [new Accepted(0, container, blob, etag!, hasRecord)]);
         await queues.GetQueue(messaging.Value.LabelQueue).SendAsync([message], cancellationToken).ConfigureAwait(false);
         LogQueued(logger, container, blob.BlobName, etag!, messageId);
         return new IngestResult(IngestOutcome.Queued, blob, etag, messageId);
@@ -182,16 +184,16 @@ public sealed partial class UploadIngestor(
     }
 
     /// <summary>One batch's accepted uploads in runs that each fit one message, by count and by body size.</summary>
-    private IEnumerable<IReadOnlyList<Accepted>> Pack(string container, string batch, IReadOnlyList<Accepted> uploads)
+    private static IEnumerable<IReadOnlyList<Accepted>> Pack(string container, string batch, DateTimeOffset requestedAt, int imagesPerMessage, IReadOnlyList<Accepted> uploads)
     {
         // The body of a request with no items, then each item's JSON and its comma: exact, as the request is serialized.
-        int empty = ContractSerializer.ToBinary(Request(container, batch, "ingest-0000000000000000", [])).ToMemory().Length;
+        int empty = ContractSerializer.ToBinary(Request(container, batch, "ingest-0000000000000000", requestedAt, [])).ToMemory().Length;
         var run = new List<Accepted>();
         int bytes = empty;
         foreach (Accepted upload in uploads)
         {
             int itemBytes = JsonSerializer.SerializeToUtf8Bytes(upload.Item, ContractsJsonContext.Default.LabelItem).Length + 1;
-            if (run.Count > 0 && (run.Count == settings.SweepImagesPerMessage || bytes + itemBytes > LabelRequest.MaxInlineBodyBytes))
+            if (run.Count > 0 && (run.Count == imagesPerMessage || bytes + itemBytes > LabelRequest.MaxInlineBodyBytes))
             {
                 yield return run;
                 run = [];
@@ -208,15 +210,15 @@ public sealed partial class UploadIngestor(
     /// The message for <paramref name="items"/>. Its MessageId hashes the container and each item's name and ETag, so a
     /// message for one upload has the id the upload trigger gives it (duplicate detection drops the second of the two).
     /// </summary>
-    private (OutgoingMessage Message, string MessageId) Message(string container, string batch, IReadOnlyList<Accepted> items)
+    private static (OutgoingMessage Message, string MessageId) Message(string container, string batch, DateTimeOffset requestedAt, IReadOnlyList<Accepted> items)
     {
         string messageId = PipelineNames.MessageId([container, .. items.SelectMany(i => new[] { i.Blob.BlobName, i.ETag })]);
-        LabelRequest request = Request(container, batch, LabelRequest.IngestChunkPrefix + messageId[..16], [.. items.Select(i => i.Item)]);
+        LabelRequest request = Request(container, batch, LabelRequest.IngestChunkPrefix + messageId[..16], requestedAt, [.. items.Select(i => i.Item)]);
         return (new OutgoingMessage(messageId, ContractSerializer.ToBinary(request), LabelRequest.Subject, CorrelationId: batch), messageId);
     }
 
-    private LabelRequest Request(string container, string batch, string chunk, IReadOnlyList<LabelItem> items) =>
-        new(batch, chunk, container, items, time.GetUtcNow(), TraceParent: Activity.Current?.Id);
+    private static LabelRequest Request(string container, string batch, string chunk, DateTimeOffset requestedAt, IReadOnlyList<LabelItem> items) =>
+        new(batch, chunk, container, items, requestedAt, TraceParent: Activity.Current?.Id);
 
     /// <summary>
     /// The probe's verdict on the bytes read. When they are only the start of a larger blob, "truncated" means

@@ -129,6 +129,10 @@ public static class LabelPaths
 
     private static readonly HashSet<string> BatchFiles = [LabelsJsonl, LabelsCsv, Summary, Review];
 
+    /// <summary>The metadata a new record of the upload version <paramref name="imageETag"/> is created with; null without an ETag.</summary>
+    public static IReadOnlyDictionary<string, string>? RecordMetadata(string? imageETag) =>
+        string.IsNullOrEmpty(imageETag) ? null : new Dictionary<string, string>(StringComparer.Ordinal) { [ImageETagMetadata] = imageETag };
+
     /// <summary>
     /// The record name of an image: <c>&lt;batch&gt;/&lt;path&gt;.json</c>. Different paths always get different names:
     /// a path that cannot be a blob name as it stands (see <see cref="PathProblem"/>) or would make one too long is
@@ -136,10 +140,6 @@ public static class LabelPaths
     /// few plain paths that could be mistaken for a batch file or a hashed name (<c>summary</c>,
     /// <c>summary.image</c>, ...) get one more <c>.image</c>.
     /// </summary>
-    /// <summary>The metadata a new record of the upload version <paramref name="imageETag"/> is created with; null without an ETag.</summary>
-    public static IReadOnlyDictionary<string, string>? RecordMetadata(string? imageETag) =>
-        string.IsNullOrEmpty(imageETag) ? null : new Dictionary<string, string>(StringComparer.Ordinal) { [ImageETagMetadata] = imageETag };
-
     public static string Record(string batch, string imagePath)
     {
         ArgumentNullException.ThrowIfNull(imagePath);

@@ -176,7 +176,7 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
             if (metadata is null)
                 DeleteFileIfPresent(MetadataPath(container, name));
             else
-                await WriteMetadataFileAsync(container, name, metadata, etag, cancellationToken).ConfigureAwait(false);
+                await WriteSideFileAsync(container, name, MetadataPath(container, name), metadata, etag, cancellationToken).ConfigureAwait(false);
         }
 
         return outcome;
@@ -327,32 +327,9 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
     public async Task SetTagsAsync(string container, string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default)
     {
         BlobTagRules.Validate(tags);
-        var target = BlobPath(container, name);
-        var tagsPath = TagsPath(container, name);
-        var json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>(tags), LocalBlobStoreJsonContext.Default.DictionaryStringString);
-        var temp = await WriteTempFileAsync(BinaryData.FromBytes(json), cancellationToken).ConfigureAwait(false);
-        try
+        if (!await WriteSideFileAsync(container, name, TagsPath(container, name), tags, ifMatchETag: null, cancellationToken).ConfigureAwait(false))
         {
-            var writeLock = LockFor(container, name);
-            await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                if (!File.Exists(target))
-                {
-                    throw new BlobNotFoundException(container, name);
-                }
-
-                Directory.CreateDirectory(Path.GetDirectoryName(tagsPath)!);
-                File.Move(temp, tagsPath, overwrite: true);
-            }
-            finally
-            {
-                writeLock.Release();
-            }
-        }
-        finally
-        {
-            File.Delete(temp);
+            throw new BlobNotFoundException(container, name);
         }
     }
 
@@ -360,7 +337,7 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
     public async Task<bool> SetMetadataAsync(string container, string name, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(metadata);
-        return await WriteMetadataFileAsync(container, name, metadata, ifMatchETag: null, cancellationToken).ConfigureAwait(false)
+        return await WriteSideFileAsync(container, name, MetadataPath(container, name), metadata, ifMatchETag: null, cancellationToken).ConfigureAwait(false)
             ? true
             : throw new BlobNotFoundException(container, name);
     }
@@ -432,13 +409,13 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
         Path.Combine(metadataFolder, ValidContainer(container), ValidName(name) + MetadataFileSuffix);
 
     /// <summary>
-    /// Writes the blob's metadata file under the blob's lock, replacing any; false (nothing written) when the blob is
-    /// missing, or with <paramref name="ifMatchETag"/> is another version now.
+    /// Writes one of the blob's side files (its tags or its metadata) under the blob's lock, replacing any; false
+    /// (nothing written) when the blob is missing, or with <paramref name="ifMatchETag"/> is another version now.
     /// </summary>
-    private async Task<bool> WriteMetadataFileAsync(string container, string name, IReadOnlyDictionary<string, string> metadata, string? ifMatchETag, CancellationToken cancellationToken)
+    private async Task<bool> WriteSideFileAsync(
+        string container, string name, string path, IReadOnlyDictionary<string, string> values, string? ifMatchETag, CancellationToken cancellationToken)
     {
-        var path = MetadataPath(container, name);
-        var json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>(metadata), LocalBlobStoreJsonContext.Default.DictionaryStringString);
+        var json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>(values), LocalBlobStoreJsonContext.Default.DictionaryStringString);
         var temp = await WriteTempFileAsync(BinaryData.FromBytes(json), cancellationToken).ConfigureAwait(false);
         try
         {
