@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The pipeline at scale on this machine: N tiny uploads labeled as one batch (LabelBatch orchestration, chunks, label
-# queue, worker, records, report) and then an upload stream (one ingest message per upload, found by the sweep), on
+# queue, worker, records, report) and then an upload stream (found by the sweep, which sends an upload's batch in shared messages), on
 # an Azurite of its own. The network is the bench's random-weight 64-pixel AlexNet (a forward pass of about a
 # millisecond), so what is measured is the pipeline around it. docs/scale.md has the figures and what they project.
 #   scripts/scale.sh                 100,000 by batch, 10,000 by upload stream

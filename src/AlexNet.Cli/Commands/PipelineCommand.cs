@@ -30,7 +30,7 @@ public static class PipelineCommand
         };
         var json = new Option<bool>("--json") { Description = "Print the --bench or --scale result as JSON." };
         var scale = new Option<int>("--scale") { Description = "Label N tiny generated uploads as one batch (LabelBatch), report wall time, history, memory and requests per image, then exit (scripts/scale.sh).", };
-        var scaleStream = new Option<int>("--scale-stream") { Description = "Images of --scale's upload stream phase (one ingest message each; 0 to skip).", DefaultValueFactory = _ => -1 };
+        var scaleStream = new Option<int>("--scale-stream") { Description = "Images of --scale's upload stream phase (ingested by the sweep; 0 to skip).", DefaultValueFactory = _ => -1 };
         var scalePoll = new Option<int>("--scale-poll-seconds") { Description = "How often --scale's chunk groups look for done chunks.", DefaultValueFactory = _ => 5 };
         var apiToken = new Option<string?>("--api-token")
         {

@@ -17,7 +17,7 @@ namespace AlexNet.Cli.Pipeline;
 /// <summary>
 /// The pipeline at scale on this machine: a LabelBatch over many tiny uploads (the real orchestration, chunks, queue,
 /// worker, records and report; the network is the bench's random-weight 64-pixel AlexNet, so the forward pass costs
-/// little), then the upload stream over another set, one ingest message each. Measures wall time, the orchestration's
+/// little), then the upload stream over another set, ingested by the sweep. Measures wall time, the orchestration's
 /// history (rows and bytes in the task hub's history table), the process's resident set, and blob and queue requests
 /// per image by kind.
 /// </summary>

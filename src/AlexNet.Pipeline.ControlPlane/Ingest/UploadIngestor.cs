@@ -129,7 +129,10 @@ public sealed partial class UploadIngestor(
             await queues.GetQueue(messaging.Value.LabelQueue).SendAsync(messages, cancellationToken).ConfigureAwait(false);
         foreach (var (items, messageId) in carried)
         {
-            LogQueuedMany(logger, items.Count, items[0].Container, items[0].Blob.Batch, messageId);
+            if (items.Count == 1)
+                LogQueued(logger, items[0].Container, items[0].Blob.BlobName, items[0].ETag, messageId);
+            else
+                LogQueuedMany(logger, items.Count, items[0].Container, items[0].Blob.Batch, messageId);
             foreach (Accepted item in items)
                 results[item.Index] = new IngestResult(IngestOutcome.Queued, item.Blob, item.ETag, messageId);
         }
